@@ -1,0 +1,83 @@
+// The Azure DevOps adapter: the agent's contract through azure-pipelines-task-lib.
+import * as tl from 'azure-pipelines-task-lib/task.js';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Annotation, Platform, TestResultsReport } from './platform.js';
+import { runStep } from './run.js';
+import { camelCase } from '../steps/declaration.js';
+import type { Step } from '../steps/step.js';
+
+export class AzureDevOpsPlatform implements Platform {
+  readonly kind = 'azure-devops' as const;
+  readonly workspace =
+    tl.getVariable('Build.SourcesDirectory') || tl.getVariable('System.DefaultWorkingDirectory') || process.cwd();
+  readonly tempDir = tl.getVariable('Agent.TempDirectory') || os.tmpdir();
+
+  nameOf(word: string): string {
+    return camelCase(word);
+  }
+  getInput(word: string): string {
+    return (tl.getInput(camelCase(word), false) ?? '').trim();
+  }
+  setOutput(word: string, value: string): void {
+    tl.setVariable(camelCase(word), value, false, true);
+  }
+  setSecret(value: string): void {
+    if (value) tl.setSecret(value);
+  }
+  info(message: string): void {
+    console.log(message);
+  }
+  debug(message: string): void {
+    tl.debug(message);
+  }
+  warning(message: string): void {
+    tl.warning(message);
+  }
+  startGroup(title: string): void {
+    console.log(`##[group]${title}`);
+  }
+  endGroup(): void {
+    console.log('##[endgroup]');
+  }
+  annotate(a: Annotation): void {
+    const message = a.title ? `${a.title}: ${a.message}` : a.message;
+    if (a.severity === 'notice') {
+      // The agent has errors and warnings only; a notice stays in the log.
+      console.log(a.file ? `${a.file}${a.line ? `:${a.line}` : ''}: ${message}` : message);
+      return;
+    }
+    const type = a.severity === 'error' ? tl.IssueType.Error : tl.IssueType.Warning;
+    tl.logIssue(type, message, a.file, a.line, a.line ? a.column : undefined, a.code);
+  }
+  beginToolOutput(): void {}
+  writeToolOutput(line: string): void {
+    // The agent reads `##vso[` anywhere in a line as a logging command; a tool's output must not issue one.
+    process.stdout.write(line.replaceAll('##vso[', '##vso [') + os.EOL);
+  }
+  endToolOutput(): void {}
+  async appendSummary(markdown: string): Promise<string | undefined> {
+    const file = path.join(this.tempDir, `mlops-actions-summary-${randomUUID()}.md`);
+    await fs.writeFile(file, markdown, 'utf8');
+    tl.uploadSummary(file);
+    return file;
+  }
+  publishTestResults(report: TestResultsReport): void {
+    new tl.TestPublisher(report.format).publish(report.files, 'false', '', '', report.title, 'true');
+  }
+  complete(result: 'succeeded' | 'failed', message: string): void {
+    if (result === 'failed') {
+      tl.setResult(tl.TaskResult.Failed, message);
+      process.exitCode = 1;
+    } else {
+      tl.setResult(tl.TaskResult.Succeeded, message);
+    }
+  }
+}
+
+/** The whole body of a task's entry file. */
+export function runOnAzureDevOps(step: Step): Promise<void> {
+  return runStep(new AzureDevOpsPlatform(), step);
+}

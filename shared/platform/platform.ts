@@ -1,0 +1,63 @@
+// The one interface between a step's logic and the CI system running it.
+// The core (everything in shared/ outside the adapters) talks only to this; github.ts and
+// azure-devops.ts implement it with @actions/core and azure-pipelines-task-lib.
+
+export type PlatformKind = 'github' | 'azure-devops';
+
+export type Severity = 'error' | 'warning' | 'notice';
+
+/** A message tied, where known, to a place in the repository. */
+export interface Annotation {
+  severity: Severity;
+  message: string;
+  /** Path relative to the workspace root, with forward slashes, so it lands on the pull request diff. */
+  file?: string;
+  line?: number;
+  column?: number;
+  title?: string;
+  /** Tool rule or error code (flake8 E501, bandit B602…). */
+  code?: string;
+}
+
+export interface TestResultsReport {
+  format: 'JUnit';
+  files: string[];
+  title: string;
+}
+
+export interface Platform {
+  readonly kind: PlatformKind;
+  /** Root of the checked-out repository (GITHUB_WORKSPACE / Build.SourcesDirectory). */
+  readonly workspace: string;
+  /** A per-job scratch directory (RUNNER_TEMP / Agent.TempDirectory). */
+  readonly tempDir: string;
+
+  /** How this platform spells an input or output declared as `word` (kebab-case). */
+  nameOf(word: string): string;
+  /** The raw value of a declared input, trimmed; '' when not set. */
+  getInput(word: string): string;
+  setOutput(word: string, value: string): void;
+  /** Registers a value that the platform must mask in every later log line. */
+  setSecret(value: string): void;
+
+  info(message: string): void;
+  debug(message: string): void;
+  warning(message: string): void;
+  startGroup(title: string): void;
+  endGroup(): void;
+  annotate(annotation: Annotation): void;
+  /**
+   * Writes one line of a child tool's output. Tools print whatever they like, so the adapter
+   * keeps the output from being read as workflow / logging commands.
+   */
+  writeToolOutput(line: string, stream: 'stdout' | 'stderr'): void;
+  beginToolOutput(): void;
+  endToolOutput(): void;
+
+  /** Adds Markdown to the job summary; returns where it went (for the log), if anywhere. */
+  appendSummary(markdown: string): Promise<string | undefined>;
+  publishTestResults(report: TestResultsReport): void;
+
+  /** Ends the step. Called exactly once, by the runner. */
+  complete(result: 'succeeded' | 'failed', message: string): void;
+}

@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import readline from 'node:readline';
+import { CancelledError } from '../platform/errors.js';
+import type { Platform } from '../platform/platform.js';
+
+export interface ToolRun {
+  /** null when the process was ended by a signal. */
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+  /** The executable could not be started at all (ENOENT, EACCES). */
+  notStarted?: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface RunToolOptions {
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  /** Stream the tool's own output into the log as it comes (default true). */
+  echo?: boolean;
+}
+
+/** Grace period between SIGTERM and SIGKILL when a cancelled tool does not stop. */
+const KILL_GRACE_MS = 5000;
+
+/**
+ * Runs a tool, streaming its output live into the step log (guarded against workflow commands)
+ * while keeping a copy for parsing. The core spawns processes itself rather than through
+ * @actions/exec or the task-lib ToolRunner: only then can it stop the tool when the job is cancelled.
+ */
+export async function runTool(platform: Platform, command: string, args: string[], options: RunToolOptions): Promise<ToolRun> {
+  const echo = options.echo ?? true;
+  if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
+  platform.info(`[command]${[command, ...args].map(quoteForLog).join(' ')}`);
+  const started = Date.now();
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out: string[] = [];
+  const err: string[] = [];
+  if (echo) platform.beginToolOutput();
+  const pump = (stream: NodeJS.ReadableStream, sink: string[], name: 'stdout' | 'stderr') =>
+    new Promise<void>((resolve) => {
+      const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+      lines.on('line', (line) => {
+        sink.push(line);
+        if (echo) platform.writeToolOutput(line, name);
+      });
+      lines.on('close', resolve);
+    });
+  const pumps = Promise.all([pump(child.stdout, out, 'stdout'), pump(child.stderr, err, 'stderr')]);
+
+  let killTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    killTimer.unref();
+  };
+  options.signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
+      child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: e.code ?? e.message }));
+      child.once('close', (code, signal) => resolve({ code, signal }));
+    });
+    await pumps;
+    if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
+    return {
+      exitCode: result.code,
+      signal: result.signal,
+      notStarted: result.error,
+      stdout: out.join('\n'),
+      stderr: err.join('\n'),
+      durationMs: Date.now() - started,
+    };
+  } finally {
+    options.signal.removeEventListener('abort', onAbort);
+    if (killTimer) clearTimeout(killTimer);
+    if (echo) platform.endToolOutput();
+  }
+}
+
+function quoteForLog(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`;
+}

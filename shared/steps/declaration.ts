@@ -1,0 +1,66 @@
+// One declaration per step: its inputs, outputs, types, defaults and descriptions.
+// scripts/generate-metadata.ts turns it into action.yml, task.json and the README tables;
+// shared/platform/inputs.ts reads and validates inputs against it at run time.
+
+export type InputType = 'string' | 'boolean' | 'integer' | 'number' | 'choice' | 'path' | 'multiline';
+
+export interface InputDeclaration {
+  /** Words in kebab-case; GitHub uses it as is, Azure DevOps in camelCase. */
+  name: string;
+  type: InputType;
+  /** Short label for the Azure DevOps classic editor. */
+  label: string;
+  /** Markdown; first sentence stands alone (it is the action.yml description). */
+  description: string;
+  /** Default as the user would type it; omitted = no default. */
+  default?: string;
+  required?: boolean;
+  /** For `choice`. */
+  options?: readonly string[];
+  /** Inclusive bounds for `integer` / `number`. */
+  min?: number;
+  max?: number;
+  /** Classic-editor group (Azure DevOps `groups`). */
+  group?: string;
+}
+
+export interface OutputDeclaration {
+  name: string;
+  description: string;
+}
+
+export interface GroupDeclaration {
+  name: string;
+  displayName: string;
+  expanded?: boolean;
+}
+
+export interface StepDeclaration {
+  /** Folder under actions/ and the word users see in `uses: …/mlops-actions/<id>@v1`. */
+  id: string;
+  title: string;
+  description: string;
+  branding: { icon: string; color: string };
+  task: {
+    /** Azure DevOps task name; the folder is `<name>V<major>`. */
+    name: string;
+    /** Fixed GUID: never change it once published. */
+    guid: string;
+    friendlyName: string;
+    category: 'Build' | 'Utility' | 'Test' | 'Package' | 'Deploy';
+    version: { Major: number; Minor: number; Patch: number };
+    instanceNameFormat: string;
+  };
+  groups: GroupDeclaration[];
+  inputs: InputDeclaration[];
+  outputs: OutputDeclaration[];
+}
+
+/** `max-line-length` → `maxLineLength` (Azure DevOps spelling of the same words). */
+export function camelCase(kebab: string): string {
+  return kebab.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function taskFolder(step: StepDeclaration): string {
+  return `${step.task.name}V${step.task.version.Major}`;
+}

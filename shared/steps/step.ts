@@ -1,0 +1,21 @@
+import type { Platform } from '../platform/platform.js';
+import type { Inputs } from '../platform/inputs.js';
+import type { StepDeclaration } from './declaration.js';
+
+export interface StepContext {
+  platform: Platform;
+  inputs: Inputs;
+  /** Aborted when the runner or agent cancels the job. */
+  signal: AbortSignal;
+}
+
+/** What a step ended with, when it ran to the end (a thrown error is the other way out). */
+export interface StepOutcome {
+  status: 'succeeded' | 'failed';
+  message: string;
+}
+
+export interface Step {
+  declaration: StepDeclaration;
+  run(context: StepContext): Promise<StepOutcome>;
+}
