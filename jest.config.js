@@ -8,4 +8,5 @@ export default {
   transform: {},
   testTimeout: 60000,
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/closing-line-reporter.js'],
 };
