@@ -47,8 +47,9 @@ async function bandit(context: StepContext): Promise<StepOutcome> {
   await fs.rm(jsonPath, { force: true });
 
   const args = ['-r', ...paths, '-f', 'json', '-o', jsonPath];
-  if (baseline) args.push('-b', baseline);
-  if (config) args.push('-c', config);
+  // Relative to where the tool runs, so its own messages name the files as the user wrote them.
+  if (baseline) args.push('-b', path.relative(cwd, baseline));
+  if (config) args.push('-c', path.relative(cwd, config));
   const skip = inputs.string('skip');
   if (skip) args.push('-s', skip.replace(/\s+/g, ''));
   const exclude = inputs.string('exclude');

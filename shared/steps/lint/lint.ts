@@ -31,7 +31,7 @@ async function lint(context: StepContext): Promise<StepOutcome> {
   const args = ['--format=default'];
   const maxLineLength = inputs.integer('max-line-length');
   if (maxLineLength !== undefined) args.push(`--max-line-length=${maxLineLength}`);
-  if (config) args.push(`--config=${config}`);
+  if (config) args.push(`--config=${path.relative(cwd, config)}`);
   const select = inputs.string('select');
   if (select) args.push(`--select=${select.replace(/\s+/g, '')}`);
   const ignore = inputs.string('ignore');
