@@ -79,6 +79,12 @@ async function bare(step: string) {
 }
 
 console.log(`Node ${(await new Promise<string>((r) => { const c = spawn(NODE24, ['--version']); let o = ''; c.stdout.on('data', (d) => (o += d)); c.on('close', () => r(o.trim())); }))}, ${os.cpus().length} cores, ${runs} runs each, medians, project examples/credit-default\n`);
+const nodeAlone: number[] = [];
+for (let i = 0; i < runs; i++) {
+  const { startNs, endNs } = await run(NODE24, ['-e', '0'], { PATH: TOOL_PATH });
+  nodeAlone.push(ms(endNs - startNs));
+}
+console.log(`Node 24 starting and exiting with nothing to do: ${median(nodeAlone).toFixed(0)} ms (part of every overhead below)\n`);
 console.log('| step | contract | bundle size | start-up overhead (start → tool launched) | whole step | bare tool |');
 console.log('| --- | --- | --- | --- | --- | --- |');
 for (const step of Object.keys(tools)) {
