@@ -100,6 +100,15 @@ describe.each(CONTRACTS)('lint, as $name runs it', (contract) => {
     expect(run.failure).toMatch(/^flake8 is not installed for '.*python-without-site'\. Install it/);
   });
 
+  test('install: true runs pip with the pinned version, and says so clearly when pip cannot', async () => {
+    const ws = fixture('clean');
+    const python = path.join(ws, 'python-without-site');
+    fs.writeFileSync(python, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n', { mode: 0o755 });
+    const run = await contract.run(step, { python, install: 'true' }, { workspace: ws });
+    expect(run.stdout).toContain(`[command]${python} -m pip install --disable-pip-version-check flake8==7.5.0`);
+    expect(run.failure).toMatch(/^Could not install flake8: '.*python-without-site -m pip install flake8==7\.5\.0' exited with exit code 1\. .*No module named pip$/);
+  });
+
   test('a configuration flake8 rejects is reported as such, not as findings', async () => {
     const run = await contract.run(step, {}, { workspace: fixture('lint-bad-config') });
     expect(run.exitCode).toBe(1);
