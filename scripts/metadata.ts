@@ -24,7 +24,7 @@ function defaultText(input: InputDeclaration): string | undefined {
 
 export function actionYaml(step: StepDeclaration, version: string): string {
   const inputs: Record<string, object> = {};
-  for (const input of step.inputs) {
+  for (const input of step.inputs.filter((i) => i.only !== 'azure-devops')) {
     const options = input.type === 'choice' ? ` One of: ${(input.options ?? []).join(', ')}.` : '';
     inputs[input.name] = {
       description: plain(input.description) + options,
@@ -55,6 +55,7 @@ const TASK_TYPES: Record<InputDeclaration['type'], string> = {
   number: 'string',
   choice: 'pickList',
   multiline: 'multiLine',
+  'azure-connection': 'connectedService:AzureRM',
 };
 
 export function taskJson(step: StepDeclaration): object {
@@ -75,7 +76,7 @@ export function taskJson(step: StepDeclaration): object {
     minimumAgentVersion: '3.232.1',
     instanceNameFormat: step.task.instanceNameFormat,
     groups: step.groups.map((g) => ({ name: g.name, displayName: g.displayName, isExpanded: Boolean(g.expanded) })),
-    inputs: step.inputs.map((input) => ({
+    inputs: step.inputs.filter((i) => i.only !== 'github').map((input) => ({
       name: camelCase(input.name),
       type: TASK_TYPES[input.type],
       label: input.label,
@@ -103,9 +104,11 @@ function cell(text: string): string {
 /** The README's table of one step's inputs and outputs, both spellings side by side. */
 export function readmeTables(step: StepDeclaration): string {
   const rows = step.inputs.map((i) => {
+    const gh = i.only === 'azure-devops' ? '—' : `\`${i.name}\``;
+    const ado = i.only === 'github' ? '—' : `\`${camelCase(i.name)}\``;
     const type = i.type === 'choice' ? (i.options ?? []).map((o) => `\`${o}\``).join(' \\| ') : i.type;
     const def = i.default !== undefined ? `\`${i.default}\`` : '';
-    return `| \`${i.name}\` | \`${camelCase(i.name)}\` | ${type}${i.required ? ', required' : ''} | ${def} | ${cell(i.description)} |`;
+    return `| ${gh} | ${ado} | ${type}${i.required ? ', required' : ''} | ${def} | ${cell(i.description)} |`;
   });
   const outs = step.outputs.map((o) => `| \`${o.name}\` | \`${camelCase(o.name)}\` | ${cell(o.description)} |`);
   return [

@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Annotation, Platform, TestResultsReport } from './platform.js';
+import { UserError } from './errors.js';
+import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
 import { camelCase } from '../steps/declaration.js';
 import type { Step } from '../steps/step.js';
@@ -66,6 +67,51 @@ export class AzureDevOpsPlatform implements Platform {
   }
   publishTestResults(report: TestResultsReport): void {
     new tl.TestPublisher(report.format).publish(report.files, 'false', '', '', report.title, 'true');
+  }
+  serviceConnection(word: string): ServiceConnection | undefined {
+    const id = tl.getInput(camelCase(word), false);
+    if (!id) return undefined;
+    const auth = tl.getEndpointAuthorization(id, true);
+    if (!auth) throw new UserError(`Service connection '${id}' (input '${camelCase(word)}') was not handed to this task; check that it exists and that the pipeline is authorized to use it.`);
+    const data: Record<string, string> = {};
+    for (const key of ['SubscriptionID', 'SubscriptionName', 'environment', 'activeDirectoryAuthority', 'scopeLevel']) {
+      const value = tl.getEndpointDataParameter(id, key, true);
+      if (value) data[key] = value;
+    }
+    return { id, scheme: auth.scheme, parameters: auth.parameters, url: tl.getEndpointUrl(id, true), data };
+  }
+  /**
+   * Workload identity federation: a new OIDC token from the pipeline's oidctoken REST call (what
+   * Microsoft's Azure tasks do), authorised by the job's access token; the agent's `idToken`
+   * parameter only when the job has no access token.
+   */
+  async federatedToken(_audience: string, connection?: ServiceConnection): Promise<string> {
+    if (!connection) throw new Error('An Azure DevOps federated token needs a service connection.');
+    const accessToken =
+      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+    const collection = tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri');
+    if (!accessToken || !collection) {
+      const idToken = connection.parameters.idToken;
+      if (idToken) return idToken;
+      throw new UserError(
+        `Service connection '${connection.id}' uses workload identity federation, but the job has no access token to request an OIDC token with.`,
+      );
+    }
+    const url =
+      `${collection.replace(/\/?$/, '/')}${tl.getVariable('System.TeamProjectId')}/_apis/distributedtask/hubs/` +
+      `${tl.getVariable('System.HostType')}/plans/${tl.getVariable('System.PlanId')}/jobs/${tl.getVariable('System.JobId')}` +
+      `/oidctoken?serviceConnectionId=${encodeURIComponent(connection.id)}&api-version=7.1-preview.1`;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    const text = await response.text();
+    if (!response.ok) throw new UserError(`Azure DevOps refused an OIDC token for service connection '${connection.id}' (HTTP ${response.status}): ${text.slice(0, 300)}`);
+    const token = (JSON.parse(text) as { oidcToken?: string }).oidcToken;
+    if (!token) throw new UserError(`Azure DevOps answered no oidcToken for service connection '${connection.id}'.`);
+    tl.setSecret(token);
+    return token;
   }
   complete(result: 'succeeded' | 'failed', message: string): void {
     if (result === 'failed') {

@@ -55,6 +55,18 @@ export class CancelledError extends Error {
   }
 }
 
+/**
+ * An error that renders itself (Azure errors do: code, message, correlation id). Kept as an
+ * interface so the platform layer does not depend on any Azure package.
+ */
+export interface SelfDescribingError extends Error {
+  describe(): string;
+}
+
+function describes(error: unknown): error is SelfDescribingError {
+  return error instanceof Error && typeof (error as Partial<SelfDescribingError>).describe === 'function';
+}
+
 /** Renders any thrown value as the one message the step fails with. */
 export function describeError(error: unknown, nameOf: (word: string) => string): { message: string; isBug: boolean } {
   if (error instanceof InputError) {
@@ -63,6 +75,7 @@ export function describeError(error: unknown, nameOf: (word: string) => string):
   if (error instanceof ToolError) {
     return { message: error.hint ? `${error.message} ${error.hint}` : error.message, isBug: false };
   }
+  if (describes(error)) return { message: error.describe(), isBug: false };
   if (error instanceof UserError || error instanceof CancelledError) {
     return { message: error.message, isBug: false };
   }

@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Annotation, Platform, TestResultsReport } from './platform.js';
+import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
 import type { Step } from '../steps/step.js';
 
@@ -71,6 +71,12 @@ export class GitHubPlatform implements Platform {
   publishTestResults(report: TestResultsReport): void {
     // GitHub has no built-in test-results ingestion; the path is an output for reporter actions.
     core.info(`${report.title}: JUnit report at ${report.files.join(', ')}`);
+  }
+  federatedToken(audience: string): Promise<string> {
+    return core.getIDToken(audience);
+  }
+  serviceConnection(): ServiceConnection | undefined {
+    return undefined;
   }
   complete(result: 'succeeded' | 'failed', message: string): void {
     if (result === 'failed') core.setFailed(message);

@@ -17,21 +17,25 @@ export class Inputs {
   constructor(
     private readonly declaration: StepDeclaration,
     read: (word: string) => string,
+    platform?: Platform['kind'],
+    mask?: (secret: string) => void,
   ) {
     for (const input of declaration.inputs) {
+      if (input.only && platform && input.only !== platform) continue;
       const raw = read(input.name);
+      if (input.secret && raw && mask) mask(raw);
       this.values.set(input.name, parseInput(input, raw));
     }
   }
 
   static fromPlatform(declaration: StepDeclaration, platform: Platform): Inputs {
-    return new Inputs(declaration, (word) => platform.getInput(word));
+    return new Inputs(declaration, (word) => platform.getInput(word), platform.kind, (secret) => platform.setSecret(secret));
   }
 
   private get(name: string, type: string): Value {
     const input = this.declaration.inputs.find((i) => i.name === name);
     if (!input) throw new Error(`Step '${this.declaration.id}' reads undeclared input '${name}'.`);
-    if (input.type !== type && !(type === 'string' && (input.type === 'path' || input.type === 'choice'))) {
+    if (input.type !== type && !(type === 'string' && ['path', 'choice', 'azure-connection'].includes(input.type))) {
       throw new Error(`Input '${name}' is declared as ${input.type}, read as ${type}.`);
     }
     return this.values.get(name);
@@ -70,6 +74,7 @@ export function parseInput(input: InputDeclaration, given: string): Value {
   switch (input.type) {
     case 'string':
     case 'path':
+    case 'azure-connection':
       return raw;
     case 'multiline':
       return raw

@@ -25,6 +25,19 @@ export interface TestResultsReport {
   title: string;
 }
 
+/** An Azure DevOps service connection as the agent hands it to a task (ENDPOINT_* variables). */
+export interface ServiceConnection {
+  id: string;
+  /** ServicePrincipal, WorkloadIdentityFederation, ManagedServiceIdentity… */
+  scheme: string;
+  /** serviceprincipalid, tenantid, serviceprincipalkey, servicePrincipalCertificate, authenticationType, idToken… */
+  parameters: Record<string, string>;
+  /** ENDPOINT_URL_<id>: the ARM endpoint of the connection's cloud. */
+  url?: string;
+  /** SubscriptionID, environment, activeDirectoryAuthority… */
+  data: Record<string, string>;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
   /** Root of the checked-out repository (GITHUB_WORKSPACE / Build.SourcesDirectory). */
@@ -57,6 +70,15 @@ export interface Platform {
   /** Adds Markdown to the job summary; returns where it went (for the log), if anywhere. */
   appendSummary(markdown: string): Promise<string | undefined>;
   publishTestResults(report: TestResultsReport): void;
+
+  /**
+   * A fresh OIDC token from the CI system for workload identity federation: GitHub's ID token for the
+   * audience, or Azure DevOps' token for the service connection. Asked for anew every time, never cached,
+   * so long waits never present an expired assertion.
+   */
+  federatedToken(audience: string, serviceConnection?: ServiceConnection): Promise<string>;
+  /** The service connection an input names (Azure DevOps); undefined where the platform has none. */
+  serviceConnection(word: string): ServiceConnection | undefined;
 
   /** Ends the step. Called exactly once, by the runner. */
   complete(result: 'succeeded' | 'failed', message: string): void;

@@ -2,7 +2,16 @@
 // scripts/generate-metadata.ts turns it into action.yml, task.json and the README tables;
 // shared/platform/inputs.ts reads and validates inputs against it at run time.
 
-export type InputType = 'string' | 'boolean' | 'integer' | 'number' | 'choice' | 'path' | 'multiline';
+export type InputType =
+  | 'string'
+  | 'boolean'
+  | 'integer'
+  | 'number'
+  | 'choice'
+  | 'path'
+  | 'multiline'
+  /** An Azure DevOps AzureRM service connection (connectedService:AzureRM). */
+  | 'azure-connection';
 
 export interface InputDeclaration {
   /** Words in kebab-case; GitHub uses it as is, Azure DevOps in camelCase. */
@@ -22,6 +31,10 @@ export interface InputDeclaration {
   max?: number;
   /** Classic-editor group (Azure DevOps `groups`). */
   group?: string;
+  /** Secrets: masked as soon as they are read. */
+  secret?: boolean;
+  /** An input only one platform has (GitHub's client-id, Azure DevOps' service connection). */
+  only?: 'github' | 'azure-devops';
 }
 
 export interface OutputDeclaration {
