@@ -51,8 +51,22 @@ function parseBody(error: RestError): ArmErrorBody | undefined {
 /** How many HTTP attempts each request took (filled in by the client factory's per-retry policy). */
 export const attemptsByRequest = new WeakMap<object, number>();
 
+const IDENTITY_ERRORS = ['AuthenticationError', 'AuthenticationRequiredError', 'CredentialUnavailableError', 'AggregateAuthenticationError'];
+
+/** @azure/identity's failures (Entra ID said no, or no credential could be used) as one sentence. */
+function signInError(error: Error): AzureError {
+  const text = error.message;
+  const code = /\b(AADSTS\d+)\b/.exec(text)?.[1];
+  const correlationId = /Correlation ID: ([0-9a-f-]{36})/i.exec(text)?.[1];
+  // MSAL repeats timestamps, trace and correlation ids inside the description: keep the description.
+  const description = /Description: (AADSTS\d+: .*?)(?: Trace ID:| Correlation ID:| Timestamp:|$)/.exec(text)?.[1] ?? text.split('\n')[0];
+  const status = (error as { statusCode?: number }).statusCode;
+  return new AzureError('Signing in to Azure', status, code, description.trim(), undefined, [], correlationId, 1);
+}
+
 /** Wraps what an Azure SDK call threw; anything that is not an HTTP failure is returned as is. */
 export function toAzureError(error: unknown, operation: string): unknown {
+  if (error instanceof Error && IDENTITY_ERRORS.includes(error.name)) return signInError(error);
   if (!isRestError(error)) return error;
   const body = parseBody(error);
   const headers = error.response?.headers;

@@ -26,7 +26,8 @@ export class AzureDevOpsPlatform implements Platform {
     tl.setVariable(camelCase(word), value, false, true);
   }
   setSecret(value: string): void {
-    if (value) tl.setSecret(value);
+    // The agent masks line by line and task-lib refuses multi-line secrets.
+    for (const line of value.split(/\r?\n/)) if (line.trim()) tl.setSecret(line.trim());
   }
   info(message: string): void {
     console.log(message);
@@ -87,8 +88,10 @@ export class AzureDevOpsPlatform implements Platform {
    */
   async federatedToken(_audience: string, connection?: ServiceConnection): Promise<string> {
     if (!connection) throw new Error('An Azure DevOps federated token needs a service connection.');
+    // Not getEndpointAuthorizationParameter: it writes the value it returns into the debug log.
     const accessToken =
-      tl.getEndpointAuthorizationParameter('SystemVssConnection', 'AccessToken', true) || tl.getVariable('System.AccessToken');
+      tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.AccessToken || tl.getVariable('System.AccessToken');
+    if (accessToken) tl.setSecret(accessToken);
     const collection = tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri');
     if (!accessToken || !collection) {
       const idToken = connection.parameters.idToken;
