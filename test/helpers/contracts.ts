@@ -41,6 +41,8 @@ export interface RunOptions {
   /** Called with the child once started (to send signals). */
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
   timeoutMs?: number;
+  /** Run this bundle instead of the step's committed one (test-only probes). */
+  bundle?: string;
 }
 
 function baseEnv(workspace: string): Record<string, string> {
@@ -144,7 +146,7 @@ export async function runAction(step: string, options: RunOptions): Promise<Step
     ...githubInputEnv(options.inputs ?? {}),
     ...options.env,
   };
-  const run = await spawnBundle(path.join(ROOT, 'actions', step, 'dist', 'index.mjs'), env, options);
+  const run = await spawnBundle(options.bundle ?? path.join(ROOT, 'actions', step, 'dist', 'index.mjs'), env, options);
   const commands = parseWorkflowCommands(run.stdout);
   const annotations = commands.filter((c) => ['error', 'warning', 'notice'].includes(c.command));
   const issues: Issue[] = annotations
@@ -204,7 +206,7 @@ export async function runTask(folder: string, options: RunOptions): Promise<Step
     ...agentInputEnv(options.inputs ?? {}),
     ...options.env,
   };
-  const run = await spawnBundle(path.join(ROOT, 'tasks', folder, 'dist', 'index.mjs'), env, options);
+  const run = await spawnBundle(options.bundle ?? path.join(ROOT, 'tasks', folder, 'dist', 'index.mjs'), env, options);
   const commands = parseLoggingCommands(run.stdout);
   const outputs: Record<string, string> = {};
   for (const c of commands.filter((c) => c.command === 'task.setvariable' && c.properties.isOutput === 'true')) {

@@ -1,0 +1,58 @@
+// A test-only step that signs in through the core Azure layer and calls ARM repeatedly: run as a
+// bundle under both contracts, it proves every sign-in mode and token renewal the way a real step
+// would use them. It is not shipped; it is bundled by the test that uses it.
+import { createMlClient, RequestStats } from '../../../shared/azure/clients.js';
+import { signIn } from '../../../shared/azure/credentials.js';
+import { azureCall } from '../../../shared/azure/errors.js';
+import { azureGroup, signInInputs, workspaceInputs } from '../../../shared/azure/inputs.js';
+import { resolveWorkspace } from '../../../shared/azure/references.js';
+import { UserError } from '../../../shared/platform/errors.js';
+import type { StepDeclaration } from '../../../shared/steps/declaration.js';
+import type { Step } from '../../../shared/steps/step.js';
+
+export const probeDeclaration: StepDeclaration = {
+  id: 'azure-probe',
+  title: 'Azure probe (tests only)',
+  description: 'Signs in and reads the workspace repeatedly.',
+  branding: { icon: 'activity', color: 'gray-dark' },
+  task: { name: 'AzureProbe', guid: '00000000-0000-4000-8000-000000000000', friendlyName: 'Azure probe', category: 'Utility', version: { Major: 1, Minor: 0, Patch: 0 }, instanceNameFormat: 'probe' },
+  groups: [azureGroup],
+  inputs: [
+    ...workspaceInputs,
+    ...signInInputs,
+    { name: 'duration-seconds', type: 'number', label: 'Duration', description: 'How long to keep calling.', default: '0' },
+    { name: 'interval-ms', type: 'integer', label: 'Interval', description: 'Pause between calls.', default: '1000' },
+  ],
+  outputs: [
+    { name: 'calls', description: 'ARM calls that succeeded.' },
+    { name: 'workspace-location', description: 'The workspace location.' },
+  ],
+};
+
+export const probeStep: Step = {
+  declaration: probeDeclaration,
+  async run({ platform, inputs, signal }) {
+    const access = await signIn(platform, inputs);
+    const ws = resolveWorkspace({
+      subscriptionId: inputs.string('subscription-id') ?? access.subscriptionId,
+      resourceGroup: inputs.string('resource-group'),
+      workspace: inputs.string('workspace')!,
+    });
+    const stats = new RequestStats();
+    const client = createMlClient(platform, access, ws.subscriptionId, stats);
+    const until = Date.now() + (inputs.number('duration-seconds') ?? 0) * 1000;
+    let calls = 0;
+    let location = '';
+    do {
+      if (signal.aborted) throw new UserError('cancelled');
+      const got = await azureCall(`Reading workspace ${ws.workspace}`, () => client.workspaces.get(ws.resourceGroup, ws.workspace));
+      location = got.location ?? '';
+      calls++;
+      if (Date.now() < until) await new Promise((r) => setTimeout(r, inputs.integer('interval-ms') ?? 1000));
+    } while (Date.now() < until);
+    platform.setOutput('calls', String(calls));
+    platform.setOutput('workspace-location', location);
+    platform.info(`HTTP requests: ${stats.requests}, retries: ${stats.retries}`);
+    return { status: 'succeeded', message: `${calls} calls succeeded.` };
+  },
+};
