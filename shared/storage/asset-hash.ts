@@ -32,7 +32,7 @@ export interface LocalAsset {
 }
 
 async function hashFile(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
 }
 
 /**

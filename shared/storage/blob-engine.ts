@@ -46,6 +46,9 @@ export async function eachLimited<T>(items: T[], limit: number, signal: AbortSig
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** Files up to this size go in one Put Blob (the SDK's default limit, stated so the MD5 rule below holds). */
+const SINGLE_SHOT_BYTES = 256 * 1024 * 1024;
+
 async function md5(file: string): Promise<Buffer> {
   const hash = createHash('md5');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -91,11 +94,19 @@ export async function uploadAsset(
     let sent = 0;
     await blob.uploadFile(file.absolute, {
       abortSignal: options.signal,
-      blobHTTPHeaders: { blobContentMD5: await md5(file.absolute) },
-      onProgress: (p) => {
-        tick(false, p.loadedBytes - sent);
-        sent = p.loadedBytes;
-      },
+      maxSingleShotSize: SINGLE_SHOT_BYTES,
+      // A single-shot Put Blob gets its Content-MD5 from the service; a block upload only has one if
+      // we send it, and copies are verified against it.
+      ...(file.size > SINGLE_SHOT_BYTES ? { blobHTTPHeaders: { blobContentMD5: await md5(file.absolute) } } : {}),
+      // Byte-level progress only when someone listens: the SDK's progress stream costs throughput.
+      ...(options.onProgress
+        ? {
+            onProgress: (p: { loadedBytes: number }) => {
+              tick(false, p.loadedBytes - sent);
+              sent = p.loadedBytes;
+            },
+          }
+        : {}),
     });
     tick(true, file.size - sent);
   });
