@@ -2,7 +2,9 @@
 // the platform, retries on 429 / 5xx / dropped connections that honour Retry-After with bounded
 // exponential backoff, a debug line for every retried or failed HTTP attempt, and a request counter.
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import type { TokenCredential } from '@azure/core-auth';
+import type { Pipeline, PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import { AnonymousCredential, ContainerClient, newPipeline, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Platform } from '../platform/platform.js';
 import { VERSION } from '../version.js';
 import type { AzureSignIn } from './credentials.js';
@@ -64,4 +66,25 @@ export function createMlClient(platform: Platform, signIn: AzureSignIn, subscrip
     retryOptions: RETRY,
     additionalPolicies: [{ policy: observePolicy(platform, stats), position: 'perRetry' }],
   });
+}
+
+/** Storage answers throttling with 503 (never 429); its retry policy retries 500/503 and dropped connections. */
+export const BLOB_RETRY = { maxTries: 8, retryDelayInMs: 250, maxRetryDelayInMs: 8_000 };
+
+export function createContainerClient(
+  platform: Platform,
+  url: string,
+  credential: StorageSharedKeyCredential | AnonymousCredential | TokenCredential,
+  stats: RequestStats,
+): ContainerClient {
+  const client = new ContainerClient(
+    url,
+    newPipeline(credential, { userAgentOptions: { userAgentPrefix: userAgent(platform) }, retryOptions: BLOB_RETRY }),
+  );
+  // The storage SDK takes no extra policies through its options; its client's core pipeline does.
+  // Below the retry phase, the same observing policy as ARM calls sees every attempt.
+  const context = (client as unknown as { storageClientContext?: { pipeline?: Pipeline } }).storageClientContext;
+  if (!context?.pipeline) throw new Error('@azure/storage-blob no longer exposes its pipeline; update createContainerClient.');
+  context.pipeline.addPolicy(observePolicy(platform, stats), { afterPhase: 'Retry' });
+  return client;
 }

@@ -134,6 +134,15 @@ export async function downloadPrefix(container: ContainerClient, prefix: string,
   return written.sort();
 }
 
+export interface CopyOptions extends TransferOptions {
+  /**
+   * Read each copy back and hash it. Copy Blob carries the source's Content-MD5 over to the copy
+   * without checking the bytes it received, so only reading the copy proves them; it costs one
+   * download of the data (the copy itself still moves nothing through this process).
+   */
+  verifyContent?: boolean;
+}
+
 export interface CopyCheck {
   blob: string;
   length: number;
@@ -155,7 +164,7 @@ export async function copyPrefix(
   readSasFor: (blobName: string) => Promise<string>,
   destination: ContainerClient,
   destinationPrefix: string,
-  options: TransferOptions = {},
+  options: CopyOptions = {},
 ): Promise<CopyCheck[]> {
   const from = sourcePrefix.replace(/^\/+/, '').replace(/\/?$/, '/');
   const to = destinationPrefix.replace(/^\/+/, '').replace(/\/?$/, '/');
@@ -181,6 +190,15 @@ export async function copyPrefix(
     }
     if (b.md5 && gotMd5 !== b.md5) {
       throw new CopyVerificationError(`Copy of ${b.name} has Content-MD5 ${gotMd5 ?? '(none)'}, the source ${b.md5}: the bytes differ.`);
+    }
+    if (options.verifyContent && b.md5) {
+      const hash = createHash('md5');
+      const body = (await target.download(0, undefined, { abortSignal: options.signal })).readableStreamBody;
+      if (body) for await (const chunk of body) hash.update(chunk as Buffer);
+      const actual = hash.digest('base64');
+      if (actual !== b.md5) {
+        throw new CopyVerificationError(`Copy of ${b.name} is corrupt: its bytes hash to ${actual}, the source's Content-MD5 is ${b.md5}.`);
+      }
     }
     checks.push({ blob: target.name, length: b.size, md5: gotMd5 });
     tick(true, b.size);
