@@ -1,0 +1,53 @@
+// ARM and blob requests per operation of the core Azure layer, against the emulator: what each
+// building block of a step costs in round trips (the figure that matters on a throttled subscription).
+//   npm run bench:azure
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createMlClient, RequestStats } from '../shared/azure/clients.js';
+import { signIn } from '../shared/azure/credentials.js';
+import { DatastoreResolver } from '../shared/azureml/datastores.js';
+import { Inputs } from '../shared/platform/inputs.js';
+import { describeLocalAsset } from '../shared/storage/asset-hash.js';
+import { uploadAsset } from '../shared/storage/blob-engine.js';
+import { start } from '../test/emulator/index.js';
+import { trustCa } from '../test/emulator/testing.js';
+import { probeDeclaration } from '../test/e2e/probe/azure-probe.js';
+import { RecordingPlatform } from '../test/helpers/recording-platform.js';
+
+const emulator = await start({});
+trustCa(emulator.config.caCertPath);
+try {
+  const c = emulator.config;
+  const platform = new RecordingPlatform();
+  const inputs = new Inputs(
+    probeDeclaration,
+    (w) => ({ 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, 'arm-endpoint': c.armEndpoint, 'authority-host': c.authorityHost, workspace: c.dev.workspace })[w] ?? '',
+    'github',
+  );
+  const access = await signIn(platform, inputs);
+  const stats = new RequestStats();
+  const ml = createMlClient(platform, access, c.subscriptionId, stats);
+  const ws = { subscriptionId: c.subscriptionId, resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
+  const rows: Array<[string, number]> = [];
+  const measure = async (what: string, work: () => Promise<unknown>) => {
+    const before = stats.requests;
+    await work();
+    rows.push([what, stats.requests - before]);
+  };
+  await measure('read the workspace (first call; the token request goes to Entra ID, not counted)', () => ml.workspaces.get(ws.resourceGroup, ws.workspace));
+  const datastores = new DatastoreResolver(platform, ml, access, stats);
+  let store!: Awaited<ReturnType<DatastoreResolver['default']>>;
+  await measure('open the default datastore (list isDefault + listSecrets)', async () => (store = await datastores.default(ws)));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azure-'));
+  fs.cpSync(path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'examples', 'credit-default', 'src'), path.join(dir, 'src'), { recursive: true });
+  const asset = await describeLocalAsset(path.join(dir, 'src'));
+  await measure(`upload the sample's src/ (${asset.files.length} files) as a code snapshot`, () => uploadAsset(store.container, asset, { name: 'bench', version: '1' }));
+  await measure('upload it again (unchanged: deduplicated)', () => uploadAsset(store.container, asset, { name: 'bench', version: '1' }));
+  await measure('open the default datastore again (cached)', () => datastores.default(ws));
+  console.log('| operation | HTTP requests |');
+  console.log('| --- | --- |');
+  for (const [what, n] of rows) console.log(`| ${what} | ${n} |`);
+} finally {
+  await emulator.stop();
+}
