@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { start, type RunningEmulator } from '../emulator/index.js';
 import { bundleForTest } from '../helpers/bundle.js';
+import { githubOidcEnv, githubWorkspaceInputs, serviceConnectionEnv } from '../helpers/azure-env.js';
 import { runAction, runTask, type StepRun } from '../helpers/contracts.js';
 
 let emulator: RunningEmulator;
@@ -42,47 +43,7 @@ function githubEnv(extra: Record<string, string> = {}) {
   return { NODE_EXTRA_CA_CERTS: emulator.config.caCertPath, ...extra };
 }
 
-function githubInputs(inputs: Record<string, string>) {
-  const c = emulator.config;
-  return {
-    'arm-endpoint': c.armEndpoint,
-    'authority-host': c.authorityHost,
-    'subscription-id': c.subscriptionId,
-    'resource-group': c.dev.resourceGroup,
-    workspace: c.dev.workspace,
-    ...inputs,
-  };
-}
-
-/** The agent's view of an AzureRM service connection. */
-function serviceConnectionEnv(scheme: string, parameters: Record<string, string>): Record<string, string> {
-  const c = emulator.config;
-  const id = c.azureDevOps.serviceConnectionId;
-  // The agent names these variables with the connection id exactly as the input holds it.
-  const upper = id;
-  return {
-    NODE_EXTRA_CA_CERTS: c.caCertPath,
-    INPUT_AZURESUBSCRIPTION: id,
-    [`ENDPOINT_URL_${upper}`]: c.armEndpoint,
-    [`ENDPOINT_AUTH_${upper}`]: JSON.stringify({ scheme, parameters }),
-    [`ENDPOINT_AUTH_SCHEME_${upper}`]: scheme,
-    [`ENDPOINT_DATA_${upper}_SUBSCRIPTIONID`]: c.subscriptionId,
-    [`ENDPOINT_DATA_${upper}_ENVIRONMENT`]: 'AzureCloud',
-    [`ENDPOINT_DATA_${upper}_ACTIVEDIRECTORYAUTHORITY`]: c.authorityHost,
-    SYSTEM_COLLECTIONURI: c.azureDevOps.collectionUri,
-    SYSTEM_TEAMPROJECTID: c.azureDevOps.projectId,
-    SYSTEM_PLANID: c.azureDevOps.planId,
-    SYSTEM_JOBID: c.azureDevOps.jobId,
-    SYSTEM_HOSTTYPE: c.azureDevOps.hostType,
-    ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: c.azureDevOps.accessToken } }),
-    ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: c.azureDevOps.accessToken,
-  };
-}
-
-function taskInputs() {
-  const c = emulator.config;
-  return { INPUT_RESOURCEGROUP: c.dev.resourceGroup, INPUT_WORKSPACE: c.dev.workspace };
-}
+const githubInputs = (inputs: Record<string, string>) => githubWorkspaceInputs(emulator.config, inputs);
 
 describe('sign-in on GitHub', () => {
   test('OIDC federation with the runner’s ID token', async () => {
@@ -91,7 +52,7 @@ describe('sign-in on GitHub', () => {
       bundle: githubProbe,
       workspace,
       inputs: githubInputs({ 'client-id': c.clientId, 'tenant-id': c.tenantId }),
-      env: githubEnv({ ACTIONS_ID_TOKEN_REQUEST_URL: c.githubOidc.requestUrl, ACTIONS_ID_TOKEN_REQUEST_TOKEN: c.githubOidc.requestToken }),
+      env: githubOidcEnv(c),
     });
     expect(run.failure).toBeUndefined();
     expect(run.stdout).toContain('Signing in to AzureCloud (custom endpoints) with OIDC federation (GitHub ID token).');
@@ -169,10 +130,7 @@ describe('sign-in on Azure DevOps', () => {
     const run = await runTask('AzureProbeV1', {
       bundle: azureDevOpsProbe,
       workspace,
-      env: {
-        ...serviceConnectionEnv('ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' }),
-        ...taskInputs(),
-      },
+      env: serviceConnectionEnv(c, 'ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' }),
     });
     expect(run.failure).toBeUndefined();
     expect(run.result).toBe('Succeeded');
@@ -186,15 +144,12 @@ describe('sign-in on Azure DevOps', () => {
     const run = await runTask('AzureProbeV1', {
       bundle: azureDevOpsProbe,
       workspace,
-      env: {
-        ...serviceConnectionEnv('ServicePrincipal', {
+      env: serviceConnectionEnv(c, 'ServicePrincipal', {
           serviceprincipalid: c.clientId,
           tenantid: c.tenantId,
           servicePrincipalCertificate: fs.readFileSync(c.clientCertificatePath, 'utf8'),
           authenticationType: 'spnCertificate',
         }),
-        ...taskInputs(),
-      },
     });
     expect(run.failure).toBeUndefined();
     expect(run.stdout).toContain('(service principal certificate).');
@@ -205,10 +160,7 @@ describe('sign-in on Azure DevOps', () => {
     const run = await runTask('AzureProbeV1', {
       bundle: azureDevOpsProbe,
       workspace,
-      env: {
-        ...serviceConnectionEnv('WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }),
-        ...taskInputs(),
-      },
+      env: serviceConnectionEnv(c, 'WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }),
     });
     expect(run.failure).toBeUndefined();
     expect(run.stdout).toContain('(workload identity federation).');

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { start, type RunningEmulator } from '../emulator/index.js';
 import { bundleForTest } from '../helpers/bundle.js';
+import { githubOidcEnv, githubWorkspaceInputs, serviceConnectionEnv } from '../helpers/azure-env.js';
 import { runAction, runTask } from '../helpers/contracts.js';
 
 const SECONDS = Number(process.env.MLOPS_TOKEN_SOAK_SECONDS ?? 600);
@@ -30,50 +31,27 @@ test(
   async () => {
     const c = emulator.config;
     const workspace = fs.mkdtempSync(`${os.tmpdir()}/soak-`);
-    const id = c.azureDevOps.serviceConnectionId;
     const [github, azureDevOps] = await Promise.all([
       runAction('azure-probe', {
         bundle: githubProbe,
         workspace,
         timeoutMs: (SECONDS + 120) * 1000,
-        inputs: {
-          'arm-endpoint': c.armEndpoint,
-          'authority-host': c.authorityHost,
-          'subscription-id': c.subscriptionId,
-          'resource-group': c.dev.resourceGroup,
-          workspace: c.dev.workspace,
+        inputs: githubWorkspaceInputs(c, {
           'client-id': c.clientId,
           'tenant-id': c.tenantId,
           'duration-seconds': String(SECONDS),
           'interval-ms': String(INTERVAL_MS),
-        },
-        env: {
-          NODE_EXTRA_CA_CERTS: c.caCertPath,
-          ACTIONS_ID_TOKEN_REQUEST_URL: c.githubOidc.requestUrl,
-          ACTIONS_ID_TOKEN_REQUEST_TOKEN: c.githubOidc.requestToken,
-        },
+        }),
+        env: githubOidcEnv(c),
       }),
       runTask('AzureProbeV1', {
         bundle: azureDevOpsProbe,
         workspace,
         timeoutMs: (SECONDS + 120) * 1000,
         env: {
-          NODE_EXTRA_CA_CERTS: c.caCertPath,
-          INPUT_AZURESUBSCRIPTION: id,
-          INPUT_RESOURCEGROUP: c.dev.resourceGroup,
-          INPUT_WORKSPACE: c.dev.workspace,
+          ...serviceConnectionEnv(c, 'WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }),
           INPUT_DURATIONSECONDS: String(SECONDS),
           INPUT_INTERVALMS: String(INTERVAL_MS),
-          [`ENDPOINT_URL_${id}`]: c.armEndpoint,
-          [`ENDPOINT_AUTH_${id}`]: JSON.stringify({ scheme: 'WorkloadIdentityFederation', parameters: { serviceprincipalid: c.clientId, tenantid: c.tenantId } }),
-          [`ENDPOINT_DATA_${id}_SUBSCRIPTIONID`]: c.subscriptionId,
-          [`ENDPOINT_DATA_${id}_ACTIVEDIRECTORYAUTHORITY`]: c.authorityHost,
-          SYSTEM_COLLECTIONURI: c.azureDevOps.collectionUri,
-          SYSTEM_TEAMPROJECTID: c.azureDevOps.projectId,
-          SYSTEM_PLANID: c.azureDevOps.planId,
-          SYSTEM_JOBID: c.azureDevOps.jobId,
-          SYSTEM_HOSTTYPE: c.azureDevOps.hostType,
-          ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: c.azureDevOps.accessToken } }),
         },
       }),
     ]);
