@@ -58,6 +58,10 @@ const TASK_TYPES: Record<InputDeclaration['type'], string> = {
   'azure-connection': 'connectedService:AzureRM',
 };
 
+export function handlers(step: StepDeclaration): Array<'Node24' | 'Node20_1'> {
+  return step.task.handlers ?? ['Node24', 'Node20_1'];
+}
+
 export function taskJson(step: StepDeclaration): object {
   return {
     $schema: 'https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json',
@@ -72,10 +76,13 @@ export function taskJson(step: StepDeclaration): object {
     runsOn: ['Agent'],
     author: 'mlops-actions',
     version: step.task.version,
-    // Node20_1 needs agent 3.232.1; agents from 4.265.1 pick Node24.
-    minimumAgentVersion: '3.232.1',
+    // Node20_1 needs agent 3.232.1; Node24 needs agent 4.265.1.
+    minimumAgentVersion: handlers(step).includes('Node20_1') ? '3.232.1' : '4.265.1',
     instanceNameFormat: step.task.instanceNameFormat,
-    groups: step.groups.map((g) => ({ name: g.name, displayName: g.displayName, isExpanded: Boolean(g.expanded) })),
+    // Only the groups this platform's inputs use (GitHub-only sign-in inputs leave the Azure group empty here).
+    groups: step.groups
+      .filter((g) => step.inputs.some((i) => i.group === g.name && i.only !== 'github'))
+      .map((g) => ({ name: g.name, displayName: g.displayName, isExpanded: Boolean(g.expanded) })),
     inputs: step.inputs.filter((i) => i.only !== 'github').map((input) => ({
       name: camelCase(input.name),
       type: TASK_TYPES[input.type],
@@ -87,13 +94,10 @@ export function taskJson(step: StepDeclaration): object {
       ...(input.type === 'choice'
         ? { options: Object.fromEntries((input.options ?? []).map((o) => [o, o])) }
         : {}),
-      ...(input.type === 'multiline' ? { properties: { resizable: 'true', rows: '4' } } : {}),
+      ...(input.type === 'multiline' ? { properties: { resizable: true, rows: '4' } } : {}),
     })),
     outputVariables: step.outputs.map((o) => ({ name: camelCase(o.name), description: plain(o.description) })),
-    execution: {
-      Node24: { target: BUNDLE },
-      Node20_1: { target: BUNDLE },
-    },
+    execution: Object.fromEntries(handlers(step).map((h) => [h, { target: BUNDLE }])),
   };
 }
 

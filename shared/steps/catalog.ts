@@ -4,5 +4,6 @@ import type { StepDeclaration } from './declaration.js';
 import { banditDeclaration } from './bandit/declaration.js';
 import { lintDeclaration } from './lint/declaration.js';
 import { pytestDeclaration } from './pytest/declaration.js';
+import { trainDeclaration } from './train/declaration.js';
 
-export const shippedSteps: StepDeclaration[] = [lintDeclaration, banditDeclaration, pytestDeclaration];
+export const shippedSteps: StepDeclaration[] = [lintDeclaration, banditDeclaration, pytestDeclaration, trainDeclaration];

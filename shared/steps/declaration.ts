@@ -63,6 +63,11 @@ export interface StepDeclaration {
     category: 'Build' | 'Utility' | 'Test' | 'Package' | 'Deploy';
     version: { Major: number; Minor: number; Patch: number };
     instanceNameFormat: string;
+    /**
+     * Azure DevOps execution handlers. Default: Node24 and Node20_1 with the same bundle. Steps that
+     * bundle @azure/identity (Node ≥ 22) declare Node24 only.
+     */
+    handlers?: Array<'Node24' | 'Node20_1'>;
   };
   groups: GroupDeclaration[];
   inputs: InputDeclaration[];

@@ -4,7 +4,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { shippedSteps } from '../../shared/steps/catalog.js';
 import { camelCase, taskFolder } from '../../shared/steps/declaration.js';
-import { actionYaml, extensionManifest, readmeTables, taskJson } from '../../scripts/metadata.js';
+import { actionYaml, extensionManifest, handlers, readmeTables, taskJson } from '../../scripts/metadata.js';
 import { FIXTURES, ROOT } from '../helpers/paths.js';
 import { compileSchema } from '../helpers/schemas.js';
 
@@ -22,12 +22,14 @@ describe.each(shippedSteps.map((s) => [s.id, s] as const))('%s metadata', (_id, 
     const task = JSON.parse(read('tasks', taskFolder(step), 'task.json'));
     const kebab = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
     for (const name of [...Object.keys(action.inputs), ...Object.keys(action.outputs)]) expect(name).toMatch(kebab);
-    expect(task.inputs.map((i: { name: string }) => i.name)).toEqual(Object.keys(action.inputs).map(camelCase));
+    // Each platform has the declared inputs, minus the other platform's own (sign-in differs).
+    expect(Object.keys(action.inputs)).toEqual(step.inputs.filter((i) => i.only !== 'azure-devops').map((i) => i.name));
+    expect(task.inputs.map((i: { name: string }) => i.name)).toEqual(step.inputs.filter((i) => i.only !== 'github').map((i) => camelCase(i.name)));
     expect(task.outputVariables.map((o: { name: string }) => o.name)).toEqual(Object.keys(action.outputs).map(camelCase));
-    // Defaults agree.
+    // Inputs on both platforms agree on their defaults.
     for (const input of task.inputs) {
-      const gh = Object.entries(action.inputs).find(([k]) => camelCase(k) === input.name)![1] as { default?: string };
-      expect(input.defaultValue).toBe(gh.default ?? '');
+      const gh = Object.entries(action.inputs).find(([k]) => camelCase(k) === input.name)?.[1] as { default?: string } | undefined;
+      if (gh) expect(input.defaultValue).toBe(gh.default ?? '');
     }
   });
 
@@ -80,7 +82,8 @@ describe('published schemas', () => {
     const validateTask = taskSchema();
     const task = JSON.parse(read('tasks', taskFolder(step), 'task.json'));
     expect(validateTask(task) ? '' : JSON.stringify(validateTask.errors)).toBe('');
-    expect(Object.keys(task.execution).sort()).toEqual(['Node20_1', 'Node24']);
+    expect(Object.keys(task.execution).sort()).toEqual([...handlers(step)].sort());
+    expect(task.execution.Node24).toEqual({ target: 'dist/index.mjs' });
   });
 
   test('the schemas do reject what is wrong (the validators are not vacuous)', () => {

@@ -1,0 +1,149 @@
+// Azure ML jobs: submit (raw JSON — @azure/arm-machinelearning 2.1.1 drops `uri` and `mode` from job
+// inputs and outputs when it serialises them, Azure/azure-sdk-for-js#29328), read, cancel, and the
+// data plane a waiting step needs: run-history details with log files, children, MLflow metrics.
+import type { AzureMachineLearningWorkspaces, JobBase } from '@azure/arm-machinelearning';
+import type { TokenCredential } from '@azure/core-auth';
+import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import { azureCall, toAzureError } from '../azure/errors.js';
+import type { WorkspaceRef } from '../azure/references.js';
+import { workspaceArmId } from '../azure/references.js';
+
+export const API_VERSION = '2022-10-01';
+/** What azure-ai-ml treats as the end of a job (`_run_history_constants.py`). */
+export const TERMINAL = ['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused'];
+
+export interface RunDetails {
+  status?: string;
+  logFiles?: Record<string, string>;
+  error?: { error?: { code?: string; message?: string } } | null;
+  warnings?: unknown[];
+}
+
+export interface ChildRun {
+  runId: string;
+  displayName?: string;
+  status?: string;
+}
+
+export class JobClient {
+  private dataPlane?: Promise<{ history: string; mlflow: string }>;
+
+  constructor(
+    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly credential: TokenCredential,
+    private readonly scope: string,
+    private readonly armEndpoint: string,
+    readonly ws: WorkspaceRef,
+  ) {}
+
+  /** PUT the job as JSON through the client's pipeline (credential, retries, observing policy). */
+  async submit(name: string, body: { properties: Record<string, unknown> }): Promise<JobBase> {
+    const url = `${this.armEndpoint}${workspaceArmId(this.ws)}/jobs/${encodeURIComponent(name)}?api-version=${API_VERSION}`;
+    const request = createPipelineRequest({
+      url,
+      method: 'PUT',
+      body: JSON.stringify(body),
+      headers: createHttpHeaders({ 'Content-Type': 'application/json' }),
+    });
+    let response;
+    try {
+      response = await this.ml.sendRequest(request);
+    } catch (error) {
+      throw toAzureError(error, `Submitting job ${name}`);
+    }
+    if (response.status >= 400) {
+      throw toAzureError(new RestError(`HTTP ${response.status}`, { statusCode: response.status, request, response }), `Submitting job ${name}`);
+    }
+    return JSON.parse(response.bodyAsText ?? '{}') as JobBase;
+  }
+
+  get(name: string, onRetryAfter?: (seconds: number) => void): Promise<JobBase> {
+    return azureCall(`Reading job ${name}`, () =>
+      this.ml.jobs.get(this.ws.resourceGroup, this.ws.workspace, name, {
+        onResponse: (r) => {
+          const after = Number(r.headers.get('retry-after'));
+          if (onRetryAfter && after > 0) onRetryAfter(after);
+        },
+      }),
+    );
+  }
+
+  async cancel(name: string): Promise<void> {
+    await azureCall(`Cancelling job ${name}`, async () => {
+      const poller = await this.ml.jobs.beginCancel(this.ws.resourceGroup, this.ws.workspace, name, { updateIntervalInMs: 500 });
+      await poller.pollUntilDone();
+    });
+  }
+
+  /** The data-plane hosts, from the workspace's discovery document and MLflow tracking URI. */
+  private endpoints(): Promise<{ history: string; mlflow: string }> {
+    this.dataPlane ??= (async () => {
+      const workspace = await azureCall(`Reading workspace ${this.ws.workspace}`, () => this.ml.workspaces.get(this.ws.resourceGroup, this.ws.workspace));
+      const mlflow = (workspace.mlFlowTrackingUri ?? '').replace(/^azureml:\/\//, 'https://');
+      let history = '';
+      if (workspace.discoveryUrl) {
+        const discovery = (await (await fetch(workspace.discoveryUrl)).json()) as { history?: string };
+        history = (discovery.history ?? '').replace(/\/+$/, '');
+      }
+      return { history, mlflow };
+    })();
+    return this.dataPlane;
+  }
+
+  private async dataGet<T>(url: string, what: string): Promise<T> {
+    const token = await this.credential.getToken(this.scope);
+    const response = await fetch(url, { headers: { Authorization: `Bearer ${token?.token}` } });
+    if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+    return (await response.json()) as T;
+  }
+
+  private async runUrl(name: string, suffix: string): Promise<string> {
+    const { history } = await this.endpoints();
+    const ws = this.ws;
+    return `${history}/history/v1.0/subscriptions/${ws.subscriptionId}/resourceGroups/${ws.resourceGroup}/providers/Microsoft.MachineLearningServices/workspaces/${ws.workspace}/runs/${encodeURIComponent(name)}${suffix}`;
+  }
+
+  async details(name: string): Promise<RunDetails> {
+    return this.dataGet<RunDetails>(await this.runUrl(name, '/details'), `Reading the run details of ${name}`);
+  }
+
+  async children(name: string): Promise<ChildRun[]> {
+    const page = await this.dataGet<{ value?: ChildRun[] }>(await this.runUrl(name, '/children'), `Reading the child runs of ${name}`);
+    return page.value ?? [];
+  }
+
+  /** Final metric values from MLflow (`runs/get`); {} when the run logged none. */
+  async metrics(name: string): Promise<Record<string, number>> {
+    const { mlflow } = await this.endpoints();
+    if (!mlflow) return {};
+    const run = await this.dataGet<{ run?: { data?: { metrics?: Array<{ key: string; value: number; step?: number; timestamp?: number }> } } }>(
+      `${mlflow}/api/2.0/mlflow/runs/get?run_id=${encodeURIComponent(name)}`,
+      `Reading the metrics of ${name}`,
+    );
+    const latest = new Map<string, { value: number; at: number }>();
+    for (const m of run.run?.data?.metrics ?? []) {
+      const at = (m.step ?? 0) * 1e13 + (m.timestamp ?? 0);
+      const seen = latest.get(m.key);
+      if (!seen || at >= seen.at) latest.set(m.key, { value: m.value, at });
+    }
+    return Object.fromEntries([...latest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => [k, v.value]));
+  }
+}
+
+/** Which log files `az ml job stream` follows, in order of preference (azure-ai-ml `_job_ops_helper.py`). */
+export const LOG_PATTERNS = [/^user_logs\/std_log[\D]*[0]*(?:_ps)?\.txt$/, /^azureml-logs\/[\d]{2}.+\.txt$/, /^logs\/azureml\/executionlogs\.txt$/, /^azureml-logs\/hyperdrive\.txt$/];
+
+export function logsToStream(logFiles: Record<string, string>): Array<[string, string]> {
+  for (const pattern of LOG_PATTERNS) {
+    const found = Object.entries(logFiles).filter(([name]) => pattern.test(name));
+    if (found.length) return found.sort(([a], [b]) => a.localeCompare(b));
+  }
+  return [];
+}
+
+/** Polling interval: quick at first, growing toward a minute (a sigmoid, as azure-ai-ml's stream does). */
+export function pollInterval(elapsedSeconds: number): number {
+  const min = 2;
+  const max = 60;
+  return min + (max - min) / (1 + Math.exp(-(elapsedSeconds - 300) / 60));
+}
