@@ -32,7 +32,8 @@ export class JobFile {
     const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
     if (doc.errors.length) {
       const e = doc.errors[0];
-      throw new FileError(display, `is not valid YAML: ${e.message.split('\n')[0]}`, e.linePos?.[0]?.line, e.linePos?.[0]?.col);
+      const at = lines.linePos(e.pos[0]);
+      throw new FileError(display, `is not valid YAML: ${e.message.split('\n')[0]}`, at.line, at.col);
     }
     if (!isMap(doc.contents)) throw new FileError(display, 'must be a YAML mapping of job keys (type, command, …).', 1);
     return new JobFile(file, display, doc, lines);

@@ -1,0 +1,161 @@
+// az ml job YAML → REST bodies, field by field. The expected bodies follow the 2022-10-01 REST spec
+// examples (Job/CommandJob/createOrUpdate.json, PipelineJob, SweepJob) with the values these YAML files give.
+import { describe, expect, test } from '@jest/globals';
+import path from 'node:path';
+import { jobBody, type Resolver } from '../../shared/azureml/job-body.js';
+import { JobFile } from '../../shared/azureml/job-yaml.js';
+import { FIXTURES, ROOT } from '../helpers/paths.js';
+
+const WS = '/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws';
+
+/** Records what would be uploaded or registered, and answers with predictable ids. */
+function fakeResolver() {
+  const calls: string[] = [];
+  const resolver: Resolver = {
+    computeId: async (name) => (calls.push(`compute ${name}`), `${WS}/computes/${name}`),
+    environmentId: async (value) => (calls.push(`environment ${JSON.stringify(value)}`), typeof value === 'string' && value.includes('AzureML-') ? value : `${WS}/environments/credit-env/versions/3`),
+    codeId: async (value) => (calls.push(`code ${value}`), `${WS}/codes/code-1/versions/1`),
+    inputUri: async (value, type) => {
+      calls.push(`input ${type} ${value}`);
+      return value.startsWith('azureml://') ? value : `azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/h/${path.basename(value)}/`;
+    },
+  };
+  return { resolver, calls };
+}
+
+const load = (file: string, display = file) => JobFile.load(file, display);
+const sample = (name: string) => path.join(ROOT, 'examples', 'credit-default', 'jobs', name);
+
+describe('command job', () => {
+  test('the sample train.yml becomes the CommandJob body', async () => {
+    const { resolver, calls } = fakeResolver();
+    const job = await jobBody(load(sample('train.yml')), resolver);
+    expect(job.type).toBe('command');
+    expect(job.name).toBeUndefined();
+    expect(job.body).toEqual({
+      properties: {
+        jobType: 'Command',
+        displayName: 'credit-default-train',
+        experimentName: 'credit-default',
+        description: 'Train the credit-default classifier on the prepared credit data.',
+        tags: { project: 'credit-default' },
+        command:
+          'python train.py --training-data ${{inputs.training_data}} --model-output ${{outputs.model_output}} --learning-rate ${{inputs.learning_rate}}',
+        codeId: `${WS}/codes/code-1/versions/1`,
+        environmentId: 'azureml:AzureML-sklearn-1.5-ubuntu22.04-py39-cpu@latest',
+        computeId: `${WS}/computes/cpu-cluster`,
+        inputs: {
+          training_data: {
+            jobInputType: 'uri_folder',
+            uri: 'azureml://subscriptions/s/resourcegroups/rg/workspaces/ws/datastores/workspaceblobstore/paths/LocalUpload/h/data/',
+            mode: 'ReadOnlyMount',
+          },
+          learning_rate: { jobInputType: 'literal', value: '0.5' },
+        },
+        outputs: { model_output: { jobOutputType: 'uri_folder', mode: 'ReadWriteMount' } },
+      },
+    });
+    // Resolved once for real (after the checking pass, which resolves nothing remote).
+    expect(calls.filter((c) => c.startsWith('code'))).toEqual(['code ../src']);
+    expect(calls.filter((c) => c.startsWith('input'))).toEqual(['input uri_folder ../data']);
+  });
+
+  test('overrides: step inputs and --set', async () => {
+    const file = load(sample('train.yml'));
+    file.applySet('inputs.learning_rate=0.25');
+    file.applySet('limits.timeout=600');
+    file.applySet('distribution.type=pytorch');
+    file.applySet('distribution.process_count_per_instance=2');
+    file.applySet('resources.instance_count=2');
+    file.applySet('identity.type=managed');
+    const job = await jobBody(file, fakeResolver().resolver, { experimentName: 'nightly', displayName: 'run 42', compute: 'azureml:gpu-cluster' });
+    const p = job.body.properties;
+    expect(p.experimentName).toBe('nightly');
+    expect(p.displayName).toBe('run 42');
+    expect(p.computeId).toBe(`${WS}/computes/gpu-cluster`);
+    expect((p.inputs as Record<string, unknown>).learning_rate).toEqual({ jobInputType: 'literal', value: '0.25' });
+    expect(p.limits).toEqual({ jobLimitsType: 'Command', timeout: 'PT600S' });
+    expect(p.distribution).toEqual({ distributionType: 'PyTorch', processCountPerInstance: 2 });
+    expect(p.resources).toEqual({ instanceCount: 2 });
+    expect(p.identity).toEqual({ identityType: 'Managed' });
+  });
+});
+
+describe('pipeline job', () => {
+  test('the sample pipeline.yml: inline command steps with parent bindings, default compute resolved', async () => {
+    const job = await jobBody(load(sample('pipeline.yml')), fakeResolver().resolver);
+    const p = job.body.properties as Record<string, any>;
+    expect(p.jobType).toBe('Pipeline');
+    expect(p.settings).toEqual({ default_compute: `${WS}/computes/cpu-cluster` });
+    expect(p.inputs).toEqual({
+      raw_data: { jobInputType: 'uri_folder', uri: expect.stringMatching(/LocalUpload\/h\/data\/$/) },
+      learning_rate: { jobInputType: 'literal', value: '0.5' },
+    });
+    expect(p.outputs).toEqual({ trained_model: { jobOutputType: 'uri_folder' }, evaluation: { jobOutputType: 'uri_folder' } });
+    expect(Object.keys(p.jobs)).toEqual(['prep', 'train', 'evaluate']);
+    expect(p.jobs.train).toEqual({
+      type: 'command',
+      name: 'train',
+      command:
+        'python train.py --training-data ${{inputs.prepared}} --model-output ${{outputs.model_output}} --learning-rate ${{inputs.learning_rate}}',
+      codeId: `${WS}/codes/code-1/versions/1`,
+      environmentId: 'azureml:AzureML-sklearn-1.5-ubuntu22.04-py39-cpu@latest',
+      inputs: {
+        prepared: { jobInputType: 'literal', value: '${{parent.jobs.prep.outputs.prepared}}' },
+        learning_rate: { jobInputType: 'literal', value: '${{parent.inputs.learning_rate}}' },
+      },
+      outputs: { model_output: { type: 'literal', value: '${{parent.outputs.trained_model}}' } },
+    });
+  });
+
+  test('a binding to a step output that does not exist is caught at its line', async () => {
+    const file = load(sample('pipeline.yml'), 'jobs/pipeline.yml');
+    file.applySet('jobs.evaluate.inputs.model=${{parent.jobs.train.outputs.no_such_output}}');
+    await expect(jobBody(file, fakeResolver().resolver)).rejects.toThrow(
+      /^jobs\/pipeline\.yml:\d+: jobs\.evaluate\.inputs\.model: binds to \$\{\{parent\.jobs\.train\.outputs\.no_such_output\}\}, which names no pipeline input/,
+    );
+  });
+});
+
+describe('sweep job', () => {
+  test('search space, objective, sampling, limits and early termination', async () => {
+    const job = await jobBody(load(path.join(FIXTURES, 'jobs', 'sweep.yml')), fakeResolver().resolver);
+    const p = job.body.properties as Record<string, any>;
+    expect(p.jobType).toBe('Sweep');
+    expect(p.trial).toEqual({
+      command:
+        'python train.py --training-data ${{inputs.training_data}} --model-output ${{outputs.model_output}} --learning-rate ${{search_space.learning_rate}}',
+      codeId: `${WS}/codes/code-1/versions/1`,
+      environmentId: `${WS}/environments/credit-env/versions/3`,
+    });
+    expect(p.searchSpace).toEqual({ learning_rate: ['choice', [[0.05, 0.5, 1.0]]], epochs: ['uniform', [50, 300]] });
+    expect(p.objective).toEqual({ goal: 'Maximize', primaryMetric: 'auc' });
+    expect(p.samplingAlgorithm).toEqual({ samplingAlgorithmType: 'Random' });
+    expect(p.limits).toEqual({ jobLimitsType: 'Sweep', maxTotalTrials: 6, maxConcurrentTrials: 2, timeout: 'PT3600S' });
+    expect(p.earlyTermination).toEqual({ policyType: 'Bandit', evaluationInterval: 1, slackFactor: 0.1 });
+    expect(p.inputs.training_data.uri).toBe('azureml://datastores/workspaceblobstore/paths/credit/prepared/');
+    expect(p.computeId).toBe(`${WS}/computes/cpu-cluster`);
+  });
+});
+
+describe('mistakes name file, line and key, and resolve nothing', () => {
+  test.each([
+    ['type: batch\ncommand: x\n', "job.yml:1: type: must be command, pipeline or sweep (got 'batch')."],
+    ['type: command\nenvironment: azureml:e:1\ncompute: c\n', 'job.yml:1: command: must be the command to run.'],
+    ['type: command\ncommand: echo\ncompute: c\n', 'job.yml:1: environment: is required: azureml:<name>:<version>, azureml:<name>@latest, or an inline image.'],
+    ['type: command\ncommand: echo\nenvironment: azureml:e:1\n', 'job.yml:1: compute: is required: the compute cluster to run on (azureml:<name>).'],
+    ['command: echo ${{outputs.model}}\nenvironment: azureml:e:1\ncompute: c\n', "job.yml:1: command: refers to ${{outputs.model}}, but the job declares no output named 'model'."],
+    ['command: echo\nenvironment: azureml:e:1\ncompute: c\ninputs:\n  data:\n    type: uri_folder\n    mode: ro\n    path: x\n', 'job.yml:7: inputs.data.mode: must be one of ro_mount, mount, rw_mount, download, direct, eval_mount, eval_download.'],
+    ['command: echo\nenvironment: azureml:e:1\ncompute: local\n', "job.yml:3: compute: 'local' runs on your machine with az ml; this step submits to a compute cluster (azureml:<name>)."],
+    ['command: echo\n  bad: indent\n', 'job.yml:1:10: is not valid YAML: Nested mappings are not allowed in compact mappings'],
+  ])('%j', async (yaml, expected) => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-'));
+    fs.writeFileSync(path.join(dir, 'job.yml'), yaml);
+    const { resolver, calls } = fakeResolver();
+    const attempt = (async () => jobBody(JobFile.load(path.join(dir, 'job.yml'), 'job.yml'), resolver))();
+    await expect(attempt).rejects.toThrow(expected);
+    expect(calls).toEqual([]);
+  });
+});
