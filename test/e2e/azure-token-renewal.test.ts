@@ -1,5 +1,6 @@
 // A client must outlive its tokens: for ten minutes, with access tokens that live 60 s and CI OIDC
-// assertions that live 30 s, a probe keeps calling ARM under both contracts with no failed call.
+// assertions that live 30 s, a probe keeps calling ARM under both contracts with no failed call, and
+// the train step waits on a nine-minute job under both contracts.
 // (The federated assertion is fetched anew for every new access token, never reused past its life.)
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import fs from 'node:fs';
@@ -7,7 +8,9 @@ import os from 'node:os';
 import { start, type RunningEmulator } from '../emulator/index.js';
 import { bundleForTest } from '../helpers/bundle.js';
 import { githubOidcEnv, githubWorkspaceInputs, serviceConnectionEnv } from '../helpers/azure-env.js';
-import { runAction, runTask } from '../helpers/contracts.js';
+import { runAction, runTask, workspaceFrom } from '../helpers/contracts.js';
+import { FIXTURES } from '../helpers/paths.js';
+import path from 'node:path';
 
 const SECONDS = Number(process.env.MLOPS_TOKEN_SOAK_SECONDS ?? 600);
 const INTERVAL_MS = 2000;
@@ -31,7 +34,10 @@ test(
   async () => {
     const c = emulator.config;
     const workspace = fs.mkdtempSync(`${os.tmpdir()}/soak-`);
-    const [github, azureDevOps] = await Promise.all([
+    // Meanwhile the train step waits on a job that runs nearly as long, under both contracts.
+    const jobSeconds = String(Math.max(SECONDS - 60, 10));
+    const trainWorkspace = workspaceFrom(path.join(FIXTURES, 'jobs'));
+    const [github, azureDevOps, trainGithub, trainAzureDevOps] = await Promise.all([
       runAction('azure-probe', {
         bundle: githubProbe,
         workspace,
@@ -54,7 +60,28 @@ test(
           INPUT_INTERVALMS: String(INTERVAL_MS),
         },
       }),
+      runAction('train', {
+        workspace: trainWorkspace,
+        timeoutMs: (SECONDS + 120) * 1000,
+        inputs: githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'job-file': 'sleep.yml', set: `inputs.seconds=${jobSeconds}` }),
+        env: githubOidcEnv(c),
+      }),
+      runTask('TrainV1', {
+        workspace: trainWorkspace,
+        timeoutMs: (SECONDS + 120) * 1000,
+        env: {
+          ...serviceConnectionEnv(c, 'WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }),
+          INPUT_JOBFILE: 'sleep.yml',
+          INPUT_SET: `inputs.seconds=${jobSeconds}`,
+        },
+      }),
     ]);
+    for (const run of [trainGithub, trainAzureDevOps]) {
+      expect(run.failure).toBeUndefined();
+      expect(run.stdout).toMatch(/: Completed$/m);
+    }
+    expect(trainGithub.outputs.status).toBe('Completed');
+    expect(trainAzureDevOps.outputs.status).toBe('Completed');
     const minimumCalls = Math.floor((SECONDS * 1000) / (INTERVAL_MS + 1000));
     for (const run of [github, azureDevOps]) {
       expect(run.failure).toBeUndefined();
