@@ -141,9 +141,11 @@ export function logsToStream(logFiles: Record<string, string>): Array<[string, s
   return [];
 }
 
-/** Polling interval: quick at first, growing toward a minute (a sigmoid, as azure-ai-ml's stream does). */
-export function pollInterval(elapsedSeconds: number): number {
-  const min = 2;
-  const max = 60;
-  return min + (max - min) / (1 + Math.exp(-(elapsedSeconds - 300) / 60));
+/**
+ * Seconds to wait before poll number `n` (0-based): 5 s at first, 25 % longer each time, at most a
+ * minute — a finished job is seen within seconds early on, and a long one costs about one request a
+ * minute (a 15-second loop costs four).
+ */
+export function pollInterval(n: number): number {
+  return Math.min(60, 5 * 1.25 ** n);
 }

@@ -127,6 +127,7 @@ async function waitForJob(
   let children: ChildRun[] = [];
   const childStatus = new Map<string, string>();
   let retryAfter = 0;
+  let polls = 0;
   const elapsed = () => (Date.now() - started) / 1000;
 
   const stream = async () => {
@@ -198,7 +199,7 @@ async function waitForJob(
         await jobs.cancel(name);
         return { status: 'Canceled', seconds: elapsed(), timedOut: true, tail, children };
       }
-      const waitMs = Math.max(pollInterval(elapsed()), retryAfter) * 1000;
+      const waitMs = Math.max(pollInterval(polls++), retryAfter) * 1000;
       retryAfter = 0;
       await sleep(Math.min(waitMs, options.timeoutMs !== undefined ? Math.max(options.timeoutMs - (Date.now() - started), 0) + 10 : waitMs), options.signal);
     }
