@@ -40,7 +40,7 @@ try {
   if (run.failure) throw new Error(run.failure);
   const name = run.outputs['job-name'];
   const log = (await admin('GET', '/requests?target=api')).value;
-  const statusGets = log.filter((r) => r.method === 'GET' && r.path.endsWith(`/jobs/${name}`)).length;
+  const statusGets = log.filter((r) => r.method === 'GET' && new RegExp(`/jobs/${name}(\\?|$)`).test(r.path)).length;
   console.log('### Requests spent waiting on a job\n');
   console.log(`Measured: a ${60}-second job (plus queueing) cost ${statusGets} status GETs; a 15-second loop would have cost about ${loopPolls(75)}.\n`);
   console.log('| job length | our status polls | 15-second loop |');
