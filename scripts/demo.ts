@@ -1,9 +1,12 @@
-// `npm run demo`: the pipeline on the sample project, through the built bundles, the way the GitHub
-// runner runs them (environment in, files and stdout out) — and once more as the Azure DevOps agent does.
+// `npm run demo`: the pipeline on the sample project — lint → bandit → pytest → train — through the
+// built bundles, the way the GitHub runner and then the Azure DevOps agent run them (environment in,
+// files and stdout out), with the local Azure ML emulator standing in for Azure.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { shippedSteps } from '../shared/steps/catalog.js';
+import { start } from '../test/emulator/index.js';
+import { githubWorkspaceInputs, serviceConnectionEnv } from '../test/helpers/azure-env.js';
 import { CONTRACTS } from '../test/helpers/both.js';
 import { ROOT } from '../test/helpers/paths.js';
 
@@ -12,28 +15,49 @@ const inputs: Record<string, Record<string, string>> = {
   lint: { paths: 'src tests', 'max-line-length': '88' },
   bandit: { paths: 'src' },
   pytest: { paths: 'tests', 'coverage-min': '80', 'coverage-source': 'src' },
+  train: { 'job-file': 'jobs/train.yml' },
 };
 
-const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-demo-'));
-fs.cpSync(sample, workspace, { recursive: true });
-console.log(`Sample project copied to ${workspace}\n`);
-
+console.log('Starting the Azure ML emulator (HTTPS on loopback, Azurite for storage)…');
+const emulator = await start({});
+const c = emulator.config;
 let failed = 0;
-for (const contract of CONTRACTS) {
-  console.log(`=== As the ${contract.name} ${contract.name === 'GitHub' ? 'runner' : 'agent'} runs them`);
-  for (const step of shippedSteps) {
-    const run = await contract.run(step, inputs[step.id] ?? {}, { workspace });
-    const ok = run.exitCode === 0 && !run.failure;
-    if (!ok) failed++;
-    console.log(`\n--- ${step.id}: ${ok ? 'succeeded' : `FAILED: ${run.failure ?? run.stderr.trim()}`}`);
-    console.log(`outputs: ${JSON.stringify(run.outputs)}`);
-    if (run.issues.length) console.log(`annotations: ${run.issues.map((i) => `${i.file}:${i.line}`).join(', ')}`);
-    const summaryFile = path.join(workspace, '.mlops-demo', `${contract.name === 'GitHub' ? 'github' : 'azure-devops'}-${step.id}-summary.md`);
-    fs.mkdirSync(path.dirname(summaryFile), { recursive: true });
-    fs.writeFileSync(summaryFile, run.summary);
-    console.log(`summary: ${summaryFile}`);
+try {
+  const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-demo-'));
+  fs.cpSync(sample, workspace, { recursive: true });
+  console.log(`Sample project copied to ${workspace}\n`);
+
+  for (const contract of CONTRACTS) {
+    const platform = contract.name === 'GitHub' ? 'github' : 'azure-devops';
+    console.log(`=== As the ${contract.name} ${contract.name === 'GitHub' ? 'runner' : 'agent'} runs them`);
+    for (const step of shippedSteps) {
+      const azure = step.id === 'train';
+      // Azure steps sign in to the emulator like to any other cloud: a client secret on GitHub, an
+      // AzureRM service connection on Azure DevOps, and its CA trusted through NODE_EXTRA_CA_CERTS.
+      const stepInputs = azure && platform === 'github'
+        ? githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, ...inputs[step.id] })
+        : inputs[step.id] ?? {};
+      const env = !azure
+        ? {}
+        : platform === 'github'
+          ? { NODE_EXTRA_CA_CERTS: c.caCertPath }
+          : serviceConnectionEnv(c, 'ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' });
+      const started = Date.now();
+      const run = await contract.run(step, stepInputs, { workspace, env, timeoutMs: 300000 });
+      const ok = run.exitCode === 0 && !run.failure;
+      if (!ok) failed++;
+      console.log(`\n--- ${step.id}: ${ok ? 'succeeded' : `FAILED: ${run.failure ?? run.stderr.trim()}`} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      console.log(`outputs: ${JSON.stringify(run.outputs)}`);
+      if (run.issues.length) console.log(`annotations: ${run.issues.map((i) => `${i.file}:${i.line}`).join(', ')}`);
+      const summaryFile = path.join(workspace, '.mlops-demo', `${platform}-${step.id}-summary.md`);
+      fs.mkdirSync(path.dirname(summaryFile), { recursive: true });
+      fs.writeFileSync(summaryFile, run.summary);
+      console.log(`summary: ${summaryFile}`);
+    }
+    console.log('');
   }
-  console.log('');
+} finally {
+  await emulator.stop();
 }
 console.log(failed ? `${failed} step runs failed.` : 'All steps succeeded on both platforms.');
 process.exitCode = failed ? 1 : 0;
