@@ -20,6 +20,7 @@ async function train(context: StepContext): Promise<StepOutcome> {
   const attach = inputs.string('job-name');
   const jobFileInput = inputs.path('job-file');
   if (!attach && !jobFileInput) throw new InputError('job-file', `is required unless '${platform.nameOf('job-name')}' attaches to an existing job.`);
+  if (attach && jobFileInput) platform.info(`Attaching to job ${attach}: '${platform.nameOf('job-file')}' is not submitted.`);
   // Read and check the YAML (and its overrides) before signing in: a mistake changes nothing remote.
   let file: JobFile | undefined;
   if (!attach) {
