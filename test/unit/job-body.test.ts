@@ -81,6 +81,24 @@ describe('command job', () => {
   });
 });
 
+describe('the other command fixtures', () => {
+  test.each([
+    ['sleep.yml', { displayName: 'sleeps-for-a-while', command: 'echo "going to sleep for ${{inputs.seconds}} s" && sleep ${{inputs.seconds}} && echo awake', inputs: { seconds: { jobInputType: 'literal', value: '120' } } }],
+    ['fail.yml', { displayName: 'fails-on-purpose', command: 'echo "loading data" && echo "ValueError: the training data has no rows" >&2 && exit 3' }],
+  ])('%s', async (name, expected) => {
+    const job = await jobBody(load(path.join(FIXTURES, 'jobs', name)), fakeResolver().resolver);
+    expect(job.body).toEqual({
+      properties: {
+        jobType: 'Command',
+        experimentName: 'Default',
+        environmentId: 'azureml:AzureML-sklearn-1.5-ubuntu22.04-py39-cpu@latest',
+        computeId: `${WS}/computes/cpu-cluster`,
+        ...expected,
+      },
+    });
+  });
+});
+
 describe('pipeline job', () => {
   test('the sample pipeline.yml: inline command steps with parent bindings, default compute resolved', async () => {
     const job = await jobBody(load(sample('pipeline.yml')), fakeResolver().resolver);
