@@ -97,6 +97,10 @@ describe.each(CONTRACTS)('bandit, as $name runs it', (contract) => {
     );
     expect(config.outputs['issue-count']).toBeUndefined();
 
+    // An empty configuration makes bandit crash after opening its report: exit 1 (as for findings), empty JSON.
+    const emptyConfig = await contract.run(step, { paths: 'pkg', config: 'empty.yaml' }, { workspace: fixture('bandit-bad-config') });
+    expect(emptyConfig.failure).toBe("bandit did not finish its report (exit code 1): TypeError: argument of type 'NoneType' is not iterable");
+
     fs.writeFileSync(path.join(ws, 'not-a-baseline.json'), '{"findings": []}');
     const baseline = await contract.run(step, { paths: 'pkg', baseline: 'not-a-baseline.json' }, { workspace: ws });
     expect(baseline.failure).toBe(

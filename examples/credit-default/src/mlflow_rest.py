@@ -6,6 +6,7 @@ and MLFLOW_TRACKING_TOKEN for a job's process; outside a job nothing is sent.
 import json
 import os
 import time
+import urllib.error
 import urllib.request
 
 
@@ -35,17 +36,22 @@ def log_metrics(metrics, step=0):
             for k, v in sorted(metrics.items())
         ],
     }
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    url = base + "/api/2.0/mlflow/runs/log-batch"
     request = urllib.request.Request(
-        base + "/api/2.0/mlflow/runs/log-batch",
-        data=json.dumps(body).encode("utf-8"),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {token}",
-        },
-        method="POST",
+        url, data=json.dumps(body).encode("utf-8"), headers=headers, method="POST"
     )
     # The scheme is checked in tracking(): only http(s) URLs reach urlopen.
-    with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
-        if response.status >= 300:
-            raise RuntimeError(f"MLflow log-batch answered {response.status}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
+            status = response.status
+    except urllib.error.HTTPError as error:
+        detail = error.read(500).decode("utf-8", "replace").strip()
+        raise RuntimeError(f"POST {url} answered {error.code}: {detail}") from None
+    except urllib.error.URLError as error:
+        raise RuntimeError(f"POST {url} failed: {error.reason}") from None
+    if status >= 300:
+        raise RuntimeError(f"POST {url} answered {status}")
     return True

@@ -1,5 +1,6 @@
 """Scoring script for an Azure ML online deployment (init/run inference contract)."""
 import json
+import math
 import os
 
 from evaluate import find_model
@@ -31,12 +32,17 @@ def _rows(payload):
         if len(item) != len(model.features):
             names = ", ".join(model.features)
             raise ValueError(f"each row needs {len(model.features)} values: {names}")
-        rows.append([float(v) for v in item])
+        values = [float(v) for v in item]
+        if not all(math.isfinite(v) for v in values):
+            raise ValueError("feature values must be finite numbers")
+        rows.append(values)
     return rows
 
 
 def run(raw_data):
     """Scores rows; bad input gets an error object, not a failed request."""
+    if model is None:
+        return {"error": "the model is not loaded: init() has not run"}
     try:
         rows = _rows(json.loads(raw_data))
     except (ValueError, TypeError) as error:

@@ -41,3 +41,13 @@ def test_the_sample_request_scores(deployed):
     with open(__file__.replace("tests/test_score.py", "test.json")) as fh:
         answer = score.run(fh.read())
     assert len(answer["predictions"]) == 3
+
+
+def test_non_finite_values_are_refused(deployed):
+    answer = score.run('{"data": [[NaN, 0.3, 40, 0, 5, 0.2]]}')
+    assert answer == {"error": "feature values must be finite numbers"}
+
+
+def test_run_before_init_is_an_error(monkeypatch):
+    monkeypatch.setattr(score, "model", None)
+    assert "init()" in score.run(json.dumps({"data": [[1, 2, 3, 4, 5, 6]]}))["error"]

@@ -69,7 +69,14 @@ async function bandit(context: StepContext): Promise<StepOutcome> {
       `bandit could not scan the code (${describeExit(run)})${configProblem ? ', most likely because of its configuration or arguments' : ''}: ${lastLine(run.stderr) || 'no output'}`,
     );
   }
-  const result = parseBanditJson(await fs.readFile(jsonPath, 'utf8'), jsonPath);
+  // bandit opens its report before reading its configuration: a configuration it chokes on can leave an
+  // empty report behind with exit code 1, the code for "issues found".
+  let result;
+  try {
+    result = parseBanditJson(await fs.readFile(jsonPath, 'utf8'), jsonPath);
+  } catch (e) {
+    throw new ToolError('bandit', 'crashed', `bandit did not finish its report (${describeExit(run)}): ${lastLine(run.stderr) || (e as Error).message}`);
+  }
 
   const toFinding = (r: BanditResult): Finding => ({
     rule: r.test_id,

@@ -53,7 +53,8 @@ export const pytestDeclaration: StepDeclaration = {
       type: 'string',
       label: 'Coverage source',
       description:
-        "Package or folder to measure (`--cov=<source>`), relative to the working directory. Empty uses coverage's own configuration. Only used with `coverage-min`.",
+        'Package or folder to measure (`--cov=<source>`), relative to the working directory. Only used with `coverage-min`. (A bare `--cov` would also measure the installed packages the tests import.)',
+      default: '.',
       group: 'coverage',
     },
     pythonInput,

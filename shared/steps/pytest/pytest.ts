@@ -37,7 +37,7 @@ async function pytest(context: StepContext): Promise<StepOutcome> {
   // xunit1 keeps each test's file and line in the report, which annotations need.
   const args = [...paths, ...extra, `--junitxml=${junitPath}`, '-o', 'junit_family=xunit1'];
   if (coverageMin !== undefined) {
-    args.push(coverageSource ? `--cov=${coverageSource}` : '--cov', `--cov-report=xml:${coveragePath}`, '--cov-report=term');
+    args.push(`--cov=${coverageSource ?? '.'}`, `--cov-report=xml:${coveragePath}`, '--cov-report=term');
   }
 
   if (inputs.boolean('install')) await installTool(platform, PYTEST, python, cwd, signal);

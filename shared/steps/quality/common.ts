@@ -102,7 +102,10 @@ export function displayPath(platform: Platform, dir: string): string {
 
 /** Annotates up to MAX_ANNOTATIONS places and says how many more the reports hold. */
 export function annotateAll(platform: Platform, annotations: Annotation[]): void {
-  for (const a of annotations.slice(0, MAX_ANNOTATIONS)) platform.annotate(a);
+  for (const a of annotations.slice(0, MAX_ANNOTATIONS)) {
+    // A tool's line 0 ("the whole file", e.g. flake8's E902) is no place on a diff: annotate the file.
+    platform.annotate(a.line !== undefined && a.line < 1 ? { ...a, line: undefined, column: undefined } : a);
+  }
   if (annotations.length > MAX_ANNOTATIONS) {
     platform.info(`${annotations.length - MAX_ANNOTATIONS} more findings are not annotated; the reports list them all.`);
   }
