@@ -5,7 +5,6 @@ import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Platform } from '../platform/platform.js';
 import { azureCall } from '../azure/errors.js';
 import { longDatastoreUri, workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import { describeLocalAsset } from '../storage/asset-hash.js';
@@ -27,7 +26,6 @@ export class AzureResolver implements Resolver {
   private readonly base: string;
 
   constructor(
-    private readonly platform: Platform,
     private readonly ml: AzureMachineLearningWorkspaces,
     private readonly ws: WorkspaceRef,
     private readonly datastores: DatastoreResolver,

@@ -33,7 +33,7 @@ async function train(context: StepContext): Promise<StepOutcome> {
   let name: string;
   let job: JobBase;
   if (file) {
-    const resolver = new AzureResolver(platform, session.ml, session.ws, session.datastores, file, signal);
+    const resolver = new AzureResolver(session.ml, session.ws, session.datastores, file, signal);
     const body = await jobBody(file, resolver, {
       experimentName: inputs.string('experiment-name'),
       displayName: inputs.string('display-name'),

@@ -1,11 +1,9 @@
 // A test-only step that signs in through the core Azure layer and calls ARM repeatedly: run as a
 // bundle under both contracts, it proves every sign-in mode and token renewal the way a real step
 // would use them. It is not shipped; it is bundled by the test that uses it.
-import { createMlClient, RequestStats } from '../../../shared/azure/clients.js';
-import { signIn } from '../../../shared/azure/credentials.js';
 import { azureCall } from '../../../shared/azure/errors.js';
 import { azureGroup, signInInputs, workspaceInputs } from '../../../shared/azure/inputs.js';
-import { resolveWorkspace } from '../../../shared/azure/references.js';
+import { openWorkspace } from '../../../shared/azureml/session.js';
 import { UserError } from '../../../shared/platform/errors.js';
 import type { StepDeclaration } from '../../../shared/steps/declaration.js';
 import type { Step } from '../../../shared/steps/step.js';
@@ -31,15 +29,10 @@ export const probeDeclaration: StepDeclaration = {
 
 export const probeStep: Step = {
   declaration: probeDeclaration,
-  async run({ platform, inputs, signal }) {
-    const access = await signIn(platform, inputs);
-    const ws = resolveWorkspace({
-      subscriptionId: inputs.string('subscription-id') ?? access.subscriptionId,
-      resourceGroup: inputs.string('resource-group'),
-      workspace: inputs.string('workspace')!,
-    });
-    const stats = new RequestStats();
-    const client = createMlClient(platform, access, ws.subscriptionId, stats);
+  async run(context) {
+    const { platform, inputs, signal } = context;
+    // The same session a real Azure step opens: sign-in, workspace, ARM client.
+    const { ws, ml: client, stats } = await openWorkspace(context);
     const until = Date.now() + (inputs.number('duration-seconds') ?? 0) * 1000;
     let calls = 0;
     let location = '';
