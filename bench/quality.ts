@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { shippedSteps } from '../shared/steps/catalog.js';
-import { camelCase, taskFolder } from '../shared/steps/declaration.js';
+import { camelCase, taskFolder } from '../shared/platform/declaration.js';
 import { NODE24, ROOT, TOOL_PATH } from '../test/helpers/paths.js';
 
 const runs = Number(process.argv[2] ?? 10);

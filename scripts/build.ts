@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedSteps } from '../shared/steps/catalog.js';
-import { taskFolder } from '../shared/steps/declaration.js';
+import { taskFolder } from '../shared/platform/declaration.js';
 import { actionYaml, BUNDLE, extensionManifest, readmeTables, replaceGenerated, taskJson } from './metadata.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,5 +1,5 @@
 // The inputs every Azure step shares: where the workspace is, who we are, which cloud.
-import type { GroupDeclaration, InputDeclaration } from '../steps/declaration.js';
+import type { GroupDeclaration, InputDeclaration } from '../platform/declaration.js';
 
 export const azureGroup: GroupDeclaration = { name: 'azure', displayName: 'Azure sign-in and cloud', expanded: false };
 

@@ -4,7 +4,7 @@ import { createMlClient, RequestStats } from '../azure/clients.js';
 import { signIn, type AzureSignIn } from '../azure/credentials.js';
 import { resolveWorkspace, type WorkspaceRef } from '../azure/references.js';
 import { InputError } from '../platform/errors.js';
-import type { StepContext } from '../steps/step.js';
+import type { StepContext } from '../platform/step.js';
 import { DatastoreResolver } from './datastores.js';
 import { JobClient } from './jobs.js';
 

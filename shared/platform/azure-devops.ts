@@ -7,8 +7,8 @@ import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
-import { camelCase } from '../steps/declaration.js';
-import type { Step } from '../steps/step.js';
+import { camelCase } from './declaration.js';
+import type { Step } from './step.js';
 
 export class AzureDevOpsPlatform implements Platform {
   readonly kind = 'azure-devops' as const;

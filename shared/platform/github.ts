@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
-import type { Step } from '../steps/step.js';
+import type { Step } from './step.js';
 
 export class GitHubPlatform implements Platform {
   readonly kind = 'github' as const;

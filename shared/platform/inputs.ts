@@ -1,6 +1,6 @@
 import { InputError } from './errors.js';
 import type { Platform } from './platform.js';
-import type { InputDeclaration, StepDeclaration } from '../steps/declaration.js';
+import type { InputDeclaration, StepDeclaration } from './declaration.js';
 
 type Value = string | number | boolean | string[] | undefined;
 

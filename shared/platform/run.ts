@@ -2,7 +2,7 @@ import { watchCancellation } from './cancellation.js';
 import { describeError } from './errors.js';
 import { Inputs } from './inputs.js';
 import type { Platform } from './platform.js';
-import type { Step } from '../steps/step.js';
+import type { Step } from './step.js';
 
 /**
  * The one failure path: read inputs, run the step, and end it exactly once — with the step's own

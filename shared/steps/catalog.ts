@@ -1,6 +1,6 @@
 // Every step this suite ships, in pipeline order. Metadata (action.yml, task.json, README tables,
 // vss-extension.json) is generated from these declarations by scripts/build.ts.
-import type { StepDeclaration } from './declaration.js';
+import type { StepDeclaration } from '../platform/declaration.js';
 import { banditDeclaration } from './bandit/declaration.js';
 import { lintDeclaration } from './lint/declaration.js';
 import { pytestDeclaration } from './pytest/declaration.js';

@@ -3,7 +3,7 @@ import { expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { shippedSteps } from '../../shared/steps/catalog.js';
-import { camelCase, taskFolder } from '../../shared/steps/declaration.js';
+import { camelCase, taskFolder } from '../../shared/platform/declaration.js';
 import { handlers } from '../../scripts/metadata.js';
 import { runTask, workspaceFrom } from '../helpers/contracts.js';
 import { FIXTURES, NODE20, NODE24 } from '../helpers/paths.js';

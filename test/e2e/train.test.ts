@@ -10,7 +10,7 @@ import { trustCa } from '../emulator/testing.js';
 import { githubWorkspaceInputs, serviceConnectionEnv } from '../helpers/azure-env.js';
 import { runAction, runTask, workspaceFrom, type StepRun } from '../helpers/contracts.js';
 import { FIXTURES, ROOT } from '../helpers/paths.js';
-import { camelCase } from '../../shared/steps/declaration.js';
+import { camelCase } from '../../shared/platform/declaration.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

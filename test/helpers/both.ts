@@ -1,5 +1,5 @@
 // The same scenario, once per contract: the GitHub runner's and the Azure DevOps agent's.
-import { camelCase, taskFolder, type StepDeclaration } from '../../shared/steps/declaration.js';
+import { camelCase, taskFolder, type StepDeclaration } from '../../shared/platform/declaration.js';
 import { runAction, runTask, type RunOptions, type StepRun } from './contracts.js';
 
 export interface Contract {

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { describeError, InputError } from '../../shared/platform/errors.js';
 import { Inputs, parseInput } from '../../shared/platform/inputs.js';
 import { splitArgs } from '../../shared/process/args.js';
-import { camelCase, type InputDeclaration, type StepDeclaration } from '../../shared/steps/declaration.js';
+import { camelCase, type InputDeclaration, type StepDeclaration } from '../../shared/platform/declaration.js';
 
 const base = { label: 'x', description: 'Something to set. More text.' };
 

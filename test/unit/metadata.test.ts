@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { shippedSteps } from '../../shared/steps/catalog.js';
-import { camelCase, taskFolder } from '../../shared/steps/declaration.js';
+import { camelCase, taskFolder } from '../../shared/platform/declaration.js';
 import { actionYaml, extensionManifest, handlers, readmeTables, taskJson } from '../../scripts/metadata.js';
 import { FIXTURES, ROOT } from '../helpers/paths.js';
 import { compileSchema } from '../helpers/schemas.js';

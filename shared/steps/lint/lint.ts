@@ -7,7 +7,7 @@ import { findingsToJUnit } from '../../reports/junit.js';
 import { code, table } from '../../reports/markdown.js';
 import { findingsToSarif } from '../../reports/sarif.js';
 import { runTool } from '../../process/run-tool.js';
-import type { Step, StepContext, StepOutcome } from '../step.js';
+import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import {
   annotateAll,
   existingFile,

@@ -1,4 +1,4 @@
-import type { StepDeclaration } from '../declaration.js';
+import type { StepDeclaration } from '../../platform/declaration.js';
 import {
   installInput,
   pythonInput,

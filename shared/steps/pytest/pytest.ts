@@ -14,7 +14,7 @@ import {
 } from '../../python/pytest-junit.js';
 import { describeExit, installTool, lastLine, missingTool, PYTEST, toolCommand } from '../../python/tools.js';
 import { code, table } from '../../reports/markdown.js';
-import type { Step, StepContext, StepOutcome } from '../step.js';
+import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { annotateAll, plural, reportDirectory, targetPaths, workingDirectory, workspacePath } from '../quality/common.js';
 import { pytestDeclaration } from './declaration.js';
 

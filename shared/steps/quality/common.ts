@@ -4,8 +4,8 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../platform/errors.js';
 import type { Annotation, Platform } from '../../platform/platform.js';
-import type { InputDeclaration } from '../declaration.js';
-import type { StepContext } from '../step.js';
+import type { InputDeclaration } from '../../platform/declaration.js';
+import type { StepContext } from '../../platform/step.js';
 
 export const workingDirectoryInput: InputDeclaration = {
   name: 'working-directory',

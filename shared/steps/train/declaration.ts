@@ -1,5 +1,5 @@
 import { azureGroup, signInInputs, workspaceInputs } from '../../azure/inputs.js';
-import type { StepDeclaration } from '../declaration.js';
+import type { StepDeclaration } from '../../platform/declaration.js';
 
 export const trainDeclaration: StepDeclaration = {
   id: 'train',

@@ -9,7 +9,7 @@ import { logsToStream, pollInterval, TERMINAL, type ChildRun, type JobClient } f
 import { AzureResolver } from '../../azureml/resolver.js';
 import { openWorkspace } from '../../azureml/session.js';
 import { code, table } from '../../reports/markdown.js';
-import type { Step, StepContext, StepOutcome } from '../step.js';
+import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { trainDeclaration } from './declaration.js';
 
 /** Lines of the job's log kept for the failure message. */

@@ -5,8 +5,8 @@ import { azureCall } from '../../../shared/azure/errors.js';
 import { azureGroup, signInInputs, workspaceInputs } from '../../../shared/azure/inputs.js';
 import { openWorkspace } from '../../../shared/azureml/session.js';
 import { UserError } from '../../../shared/platform/errors.js';
-import type { StepDeclaration } from '../../../shared/steps/declaration.js';
-import type { Step } from '../../../shared/steps/step.js';
+import type { StepDeclaration } from '../../../shared/platform/declaration.js';
+import type { Step } from '../../../shared/platform/step.js';
 
 export const probeDeclaration: StepDeclaration = {
   id: 'azure-probe',

@@ -1,5 +1,5 @@
 // One declaration per step: its inputs, outputs, types, defaults and descriptions.
-// scripts/generate-metadata.ts turns it into action.yml, task.json and the README tables;
+// scripts/build.ts turns it into action.yml, task.json and the README tables;
 // shared/platform/inputs.ts reads and validates inputs against it at run time.
 
 export type InputType =

@@ -1,5 +1,5 @@
-import type { Platform } from '../platform/platform.js';
-import type { Inputs } from '../platform/inputs.js';
+import type { Platform } from './platform.js';
+import type { Inputs } from './inputs.js';
 import type { StepDeclaration } from './declaration.js';
 
 export interface StepContext {
