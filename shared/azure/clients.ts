@@ -3,12 +3,26 @@
 // exponential backoff, a debug line for every retried or failed HTTP attempt, and a request counter.
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
-import type { Pipeline, PipelinePolicy, PipelineRequest } from '@azure/core-rest-pipeline';
+import {
+  bearerTokenAuthenticationPolicy,
+  createDefaultHttpClient,
+  createHttpHeaders,
+  createPipelineFromOptions,
+  createPipelineRequest,
+  type HttpClient,
+  type HttpMethods,
+  type Pipeline,
+  type PipelinePolicy,
+  type PipelineRequest,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
 import { AnonymousCredential, ContainerClient, newPipeline, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Platform } from '../platform/platform.js';
 import { VERSION } from '../version.js';
 import type { AzureSignIn } from './credentials.js';
-import { attemptsByRequest } from './errors.js';
+import { attemptsByRequest, loggableText } from './errors.js';
+
+export { loggableText };
 
 /** Bounded retries: with 20 % of calls throttled or failing, 6 retries leave ~1 in 80,000 calls failed. */
 export const RETRY = { maxRetries: 6, retryDelayInMs: 500, maxRetryDelayInMs: 30_000 };
@@ -51,7 +65,7 @@ export function observePolicy(platform: Platform, stats: RequestStats): Pipeline
         }
         return response;
       } catch (error) {
-        platform.debug(`${request.method} ${loggableUrl(request.url)} → ${(error as Error).message} (attempt ${attempt})`);
+        platform.debug(`${request.method} ${loggableUrl(request.url)} → ${loggableText((error as Error).message)} (attempt ${attempt})`);
         throw error;
       }
     },
@@ -66,6 +80,48 @@ export function createMlClient(platform: Platform, signIn: AzureSignIn, subscrip
     retryOptions: RETRY,
     additionalPolicies: [{ policy: observePolicy(platform, stats), position: 'perRetry' }],
   });
+}
+
+export interface HttpCall {
+  method?: HttpMethods;
+  headers?: Record<string, string>;
+  body?: string;
+  abortSignal?: AbortSignal;
+  /**
+   * Allow http: for URLs the service handed out (a SAS URL on a storage account that serves http, as
+   * Azurite and Azure Stack Hub can); never set for requests that carry a token.
+   */
+  allowInsecureConnection?: boolean;
+}
+
+/**
+ * Every Azure HTTP call that no SDK client makes (the workspace's discovery document, run history,
+ * MLflow, log files behind SAS URLs) goes through this: the same User-Agent, retries that honour
+ * Retry-After, per-attempt observation and request counting as the ARM client. With a credential and
+ * scope, each request carries a bearer token fetched (and renewed) by the pipeline; without one (SAS
+ * URLs, the unauthenticated discovery document) none.
+ */
+export class AzureHttp {
+  private readonly pipeline: Pipeline;
+  private readonly client: HttpClient = createDefaultHttpClient();
+
+  constructor(platform: Platform, stats: RequestStats, auth?: { credential: TokenCredential; scope: string }) {
+    this.pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: userAgent(platform) }, retryOptions: RETRY });
+    this.pipeline.addPolicy(observePolicy(platform, stats), { afterPhase: 'Retry' });
+    if (auth) this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: auth.credential, scopes: auth.scope }), { phase: 'Sign' });
+  }
+
+  send(url: string, call: HttpCall = {}): Promise<PipelineResponse> {
+    const request = createPipelineRequest({
+      url,
+      method: call.method ?? 'GET',
+      headers: createHttpHeaders(call.headers),
+      body: call.body,
+      abortSignal: call.abortSignal,
+      allowInsecureConnection: call.allowInsecureConnection,
+    });
+    return this.pipeline.sendRequest(this.client, request);
+  }
 }
 
 /** Storage answers throttling with 503 (never 429); its retry policy retries 500/503 and dropped connections. */

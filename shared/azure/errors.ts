@@ -2,6 +2,11 @@
 // and the correlation id a support ticket needs. Rendered once, by the step runner.
 import { isRestError, type RestError } from '@azure/core-rest-pipeline';
 
+/** Drops the query string of every URL in a message (an error that quotes its URL quotes its SAS too). */
+export function loggableText(text: string): string {
+  return text.replace(/(https?:\/\/[^\s?'"]+)\?[^\s'"]*/g, '$1');
+}
+
 export class AzureError extends Error {
   override name = 'AzureError';
   constructor(
@@ -73,7 +78,7 @@ export function toAzureError(error: unknown, operation: string): unknown {
   const correlationId =
     headers?.get('x-ms-correlation-request-id') ?? headers?.get('x-ms-request-id') ?? error.request?.headers.get('x-ms-client-request-id');
   const attempts = error.request ? (attemptsByRequest.get(error.request) ?? 1) : 1;
-  const message = body?.message ?? (error.code === 'REQUEST_SEND_ERROR' ? `could not reach the service: ${error.message}` : error.message);
+  const message = loggableText(body?.message ?? (error.code === 'REQUEST_SEND_ERROR' ? `could not reach the service: ${error.message}` : error.message));
   return new AzureError(
     operation,
     error.statusCode,

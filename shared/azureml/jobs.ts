@@ -4,7 +4,9 @@
 import type { AzureMachineLearningWorkspaces, JobBase } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import { AzureHttp, type RequestStats } from '../azure/clients.js';
 import { azureCall, toAzureError } from '../azure/errors.js';
+import type { Platform } from '../platform/platform.js';
 import type { WorkspaceRef } from '../azure/references.js';
 import { workspaceArmId } from '../azure/references.js';
 
@@ -27,14 +29,23 @@ export interface ChildRun {
 
 export class JobClient {
   private dataPlane?: Promise<{ history: string; mlflow: string }>;
+  /** Run history and MLflow: bearer tokens for the ARM scope. */
+  private readonly authed: AzureHttp;
+  /** The discovery document and SAS log URLs: no token. */
+  private readonly anonymous: AzureHttp;
 
   constructor(
     private readonly ml: AzureMachineLearningWorkspaces,
-    private readonly credential: TokenCredential,
-    private readonly scope: string,
+    platform: Platform,
+    stats: RequestStats,
+    credential: TokenCredential,
+    scope: string,
     private readonly armEndpoint: string,
     readonly ws: WorkspaceRef,
-  ) {}
+  ) {
+    this.authed = new AzureHttp(platform, stats, { credential, scope });
+    this.anonymous = new AzureHttp(platform, stats);
+  }
 
   /** PUT the job as JSON through the client's pipeline (credential, retries, observing policy). */
   async submit(name: string, body: { properties: Record<string, unknown> }): Promise<JobBase> {
@@ -75,26 +86,50 @@ export class JobClient {
     });
   }
 
-  /** The data-plane hosts, from the workspace's discovery document and MLflow tracking URI. */
+  /**
+   * The data-plane hosts, from the workspace's discovery document and MLflow tracking URI. A failed
+   * discovery is not kept: the next call tries again.
+   */
   private endpoints(): Promise<{ history: string; mlflow: string }> {
     this.dataPlane ??= (async () => {
       const workspace = await azureCall(`Reading workspace ${this.ws.workspace}`, () => this.ml.workspaces.get(this.ws.resourceGroup, this.ws.workspace));
       const mlflow = (workspace.mlFlowTrackingUri ?? '').replace(/^azureml:\/\//, 'https://');
       let history = '';
       if (workspace.discoveryUrl) {
-        const discovery = (await (await fetch(workspace.discoveryUrl)).json()) as { history?: string };
+        const discovery = await this.json<{ history?: string }>(this.anonymous, workspace.discoveryUrl, `Reading the discovery document of workspace ${this.ws.workspace}`);
         history = (discovery.history ?? '').replace(/\/+$/, '');
       }
       return { history, mlflow };
     })();
+    this.dataPlane.catch(() => (this.dataPlane = undefined));
     return this.dataPlane;
   }
 
-  private async dataGet<T>(url: string, what: string): Promise<T> {
-    const token = await this.credential.getToken(this.scope);
-    const response = await fetch(url, { headers: { Authorization: `Bearer ${token?.token}` } });
-    if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
-    return (await response.json()) as T;
+  private async json<T>(http: AzureHttp, url: string, what: string): Promise<T> {
+    let response;
+    try {
+      response = await http.send(url);
+    } catch (error) {
+      throw toAzureError(error, what);
+    }
+    if (response.status >= 400) {
+      throw toAzureError(new RestError(`HTTP ${response.status}`, { statusCode: response.status, request: response.request, response }), what);
+    }
+    return JSON.parse(response.bodyAsText ?? '{}') as T;
+  }
+
+  private dataGet<T>(url: string, what: string): Promise<T> {
+    return this.json<T>(this.authed, url, what);
+  }
+
+  /**
+   * The part of a log file (behind its SAS URL) from byte `from` on; '' when nothing new has been
+   * written (416) or the file is not readable yet.
+   */
+  async readLog(url: string, from: number, abortSignal?: AbortSignal): Promise<string> {
+    const response = await this.anonymous.send(url, { headers: { Range: `bytes=${from}-` }, abortSignal, allowInsecureConnection: url.startsWith('http:') });
+    if (response.status >= 400) return '';
+    return response.bodyAsText ?? '';
   }
 
   private async runUrl(name: string, suffix: string): Promise<string> {

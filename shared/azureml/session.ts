@@ -34,6 +34,6 @@ export async function openWorkspace(context: StepContext): Promise<WorkspaceSess
     ml,
     stats,
     datastores: new DatastoreResolver(platform, ml, access, stats),
-    jobs: new JobClient(ml, access.credential, access.cloud.armScope, access.cloud.armEndpoint, ws),
+    jobs: new JobClient(ml, platform, stats, access.credential, access.cloud.armScope, access.cloud.armEndpoint, ws),
   };
 }

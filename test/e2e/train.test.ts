@@ -138,6 +138,41 @@ describe.each(contracts)('train, as $name runs it', (contract) => {
     expect(await jobStatus(run.outputs['job-name'])).toBe('Canceled');
   }, 180000);
 
+  test('dropped connections while streaming logs are retried and never fail the step', async () => {
+    // Log reads and half the run-details reads lose their connection: before log reads went through the
+    // client factory, one such reset failed the step and left the job running.
+    await admin('POST', '/faults', { target: 'blob', method: 'GET', path: 'std_log', count: 3, reset: true });
+    await admin('POST', '/faults', { target: 'api', method: 'GET', path: '/details$', probability: 0.5, reset: true });
+    try {
+      const run = await contract.run({ 'job-file': 'jobs/train.yml' }, { workspace: sample() });
+      expect(run.failure).toBeUndefined();
+      expect(run.outputs.status).toBe('Completed');
+      expect(run.stdout).toContain('auc: 0.');
+      // The debug lines of the failed attempts name the log URL without its SAS.
+      expect(run.stdout).toMatch(/std_log\.txt → /);
+      expect(run.stdout).not.toMatch(/sig=/);
+    } finally {
+      await admin('DELETE', '/faults');
+    }
+  }, 180000);
+
+  test('when waiting fails past every retry, the remote job is cancelled, not left running', async () => {
+    const ws = sample();
+    fs.cpSync(path.join(FIXTURES, 'jobs'), path.join(ws, 'jobs-fixtures'), { recursive: true });
+    // The first status read and all of its retries lose their connection.
+    await admin('POST', '/faults', { target: 'api', method: 'GET', path: '/jobs/mlops_[0-9a-f]+$', count: 7, reset: true });
+    try {
+      const run = await contract.run({ 'job-file': 'jobs-fixtures/sleep.yml' }, { workspace: ws });
+      expect(run.exitCode).toBe(1);
+      const name = run.outputs['job-name'];
+      expect(run.failure).toMatch(new RegExp(`^Reading job ${name}`));
+      expect(run.stdout).toContain(`Cancelling Azure ML job ${name} because waiting for it failed:`);
+      expect(await jobStatus(name)).toBe('Canceled');
+    } finally {
+      await admin('DELETE', '/faults');
+    }
+  }, 180000);
+
   test('SIGINT while waiting cancels the remote job within 5 s', async () => {
     const ws = sample();
     fs.cpSync(path.join(FIXTURES, 'jobs'), path.join(ws, 'jobs-fixtures'), { recursive: true });
@@ -164,8 +199,11 @@ describe.each(contracts)('train, as $name runs it', (contract) => {
 
 const seen = new Set<string>();
 
-async function admin(method: string, route: string): Promise<unknown> {
-  const response = await fetch(`${emulator.config.adminUrl}${route}`, { method });
+async function admin(method: string, route: string, body?: unknown): Promise<unknown> {
+  const response = await fetch(`${emulator.config.adminUrl}${route}`, {
+    method,
+    ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } }),
+  });
   return response.json();
 }
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loggableUrl, observePolicy, RequestStats } from '../../shared/azure/clients.js';
+import { loggableText, loggableUrl, observePolicy, RequestStats } from '../../shared/azure/clients.js';
 import { cloudFromServiceConnection, resolveCloud } from '../../shared/azure/clouds.js';
 import { AzureError, toAzureError } from '../../shared/azure/errors.js';
 import { describeError } from '../../shared/platform/errors.js';
@@ -97,5 +97,8 @@ describe('the observing policy', () => {
     expect(debug[0]).toMatch(/^PUT https:\/\/acct\.blob\.core\.windows\.net\/c\/b → 429 in \d+ ms \(attempt 1, Retry-After 1\)$/);
     expect(debug[1]).toMatch(/→ 200 .*attempt 2/);
     expect(loggableUrl('https://x/y?sig=1')).toBe('https://x/y');
+    expect(loggableText('Cannot connect to http://h:1/c/b.txt?sv=1&sig=abc%3D while allowInsecureConnection is false.')).toBe(
+      'Cannot connect to http://h:1/c/b.txt while allowInsecureConnection is false.',
+    );
   });
 });

@@ -58,7 +58,7 @@ export const trainDeclaration: StepDeclaration = {
       name: 'cancel-on-abort',
       type: 'boolean',
       label: 'Cancel the job when the pipeline is cancelled',
-      description: 'When the run is cancelled (SIGINT/SIGTERM) while waiting, cancel the Azure ML job before exiting.',
+      description: 'When the run is cancelled (SIGINT/SIGTERM) while waiting, or waiting fails (Azure unreachable past every retry), cancel the Azure ML job before exiting.',
       default: 'true',
       group: 'waiting',
     },
