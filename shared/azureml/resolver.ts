@@ -147,7 +147,7 @@ async function uploadTo<T>(store: Datastore, asset: LocalAsset, what: string, up
         operation,
         403,
         code,
-        `the identity cannot write to storage account ${store.accountName}, container ${store.containerName} (${why}); ${asset.files.length} file(s) of ${asset.source} were to be uploaded`,
+        `the identity cannot write to storage account ${store.accountName}, container ${store.containerName} (${why}), so ${what} (${asset.files.length} file${asset.files.length === 1 ? '' : 's'}) was not uploaded.`,
         undefined,
         [],
         wrapped.correlationId,
