@@ -3,6 +3,9 @@
 // input paths uploaded (through the Resolver), modes and durations converted. Every mistake is a
 // FileError naming the file, line and key, raised before anything is uploaded or submitted: the
 // whole file is checked first (resolve: false), then converted with the resolver.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { describeLocalAsset } from '../storage/asset-hash.js';
 import { allowedKeys, checker, commandBindings, jobType, type Checker, type JobFile, type Path } from './job-yaml.js';
 
 type Obj = Record<string, unknown>;
@@ -38,17 +41,39 @@ const DISTRIBUTIONS: Record<string, string> = { pytorch: 'PyTorch', tensorflow: 
 const IDENTITIES: Record<string, string> = { aml_token: 'AMLToken', managed: 'Managed', managed_identity: 'Managed', user_identity: 'UserIdentity' };
 const BINDING = /^\$\{\{\s*([^}]+?)\s*\}\}$/;
 
-/** A resolver that resolves nothing: for the first, checking pass. */
-const CHECK_ONLY: Resolver = {
-  computeId: async (n) => n,
-  environmentId: async () => 'check',
-  codeId: async () => 'check',
-  inputUri: async (v) => v,
-};
+/**
+ * A resolver that resolves nothing: for the first, checking pass. It still looks at local code
+ * folders (offline), so a missing or empty one fails before anything is uploaded or registered.
+ */
+function checkOnly(file: JobFile): Resolver {
+  return {
+    computeId: async (n) => n,
+    environmentId: async () => 'check',
+    codeId: async (value, at) => {
+      await checkLocalCode(file, value, at);
+      return 'check';
+    },
+    inputUri: async (v) => v,
+  };
+}
+
+/** A local `code:` must exist and hold at least one file that .amlignore/.gitignore do not exclude. */
+export async function checkLocalCode(file: JobFile, value: string, at: Path): Promise<void> {
+  if (value.startsWith('/subscriptions/') || /^azureml:/.test(value) || /^[a-z]+:\/\//i.test(value)) return;
+  const local = path.resolve(file.dir, value);
+  if (!existsSync(local)) throw file.error(at, `names '${value}', which does not exist (looked for ${local}).`);
+  const asset = await describeLocalAsset(local);
+  if (asset.files.length === 0) {
+    throw file.error(
+      at,
+      `names the folder '${value}', which has no files to upload (it is empty, or .amlignore/.gitignore exclude everything in it); expected a folder holding the job's code.`,
+    );
+  }
+}
 
 /** Checks the whole file, then converts it; nothing remote is touched if the file has a mistake. */
 export async function jobBody(file: JobFile, resolver: Resolver, overrides: { experimentName?: string; displayName?: string; compute?: string } = {}): Promise<JobBody> {
-  await convert(file, CHECK_ONLY, overrides);
+  await convert(file, checkOnly(file), overrides);
   return convert(file, resolver, overrides);
 }
 

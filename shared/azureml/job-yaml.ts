@@ -71,7 +71,25 @@ export class JobFile {
     } catch {
       value = line.slice(eq + 1);
     }
-    this.doc.setIn(keyPath, value ?? '');
+    // A path that goes through a scalar (`command.x=1` where command is a string) cannot be set;
+    // the yaml library would throw a bare "Expected YAML collection" error.
+    for (let n = 1; n < keyPath.length; n++) {
+      const parent = this.doc.getIn(keyPath.slice(0, n), true);
+      if (parent === undefined || parent === null) break;
+      if (!isMap(parent) && !isSeq(parent)) {
+        const where = keyPath.slice(0, n).join('.');
+        const lineNo = this.lineOf(keyPath.slice(0, n));
+        throw new InputError(
+          'set',
+          `line '${line.trim()}' sets '${keyPath.join('.')}', but '${where}' in ${this.display}${lineNo === undefined ? '' : `:${lineNo}`} is a single value, not a mapping or list.`,
+        );
+      }
+    }
+    try {
+      this.doc.setIn(keyPath, value ?? '');
+    } catch (e) {
+      throw new InputError('set', `line '${line.trim()}' cannot be applied to ${this.display}: ${(e as Error).message}.`);
+    }
   }
 
   data(): Record<string, unknown> {

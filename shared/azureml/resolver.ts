@@ -5,12 +5,12 @@ import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning'
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { azureCall } from '../azure/errors.js';
+import { AzureError, azureCall, toAzureError } from '../azure/errors.js';
 import { longDatastoreUri, workspaceArmId, type WorkspaceRef } from '../azure/references.js';
-import { describeLocalAsset } from '../storage/asset-hash.js';
+import { describeLocalAsset, type LocalAsset } from '../storage/asset-hash.js';
 import { uploadAsset } from '../storage/blob-engine.js';
-import type { DatastoreResolver } from './datastores.js';
-import type { Resolver } from './job-body.js';
+import type { Datastore, DatastoreResolver } from './datastores.js';
+import { checkLocalCode, type Resolver } from './job-body.js';
 import type { JobFile, Path } from './job-yaml.js';
 
 export interface UploadRecord {
@@ -84,11 +84,11 @@ export class AzureResolver implements Resolver {
     const named = /^azureml:([^:@/]+):([^:@/]+)$/.exec(value);
     if (named) return `${this.base}/codes/${named[1]}/versions/${named[2]}`;
     const local = path.resolve(this.file.dir, value);
-    if (!existsSync(local)) throw this.file.error(at, `names '${value}', which does not exist (looked for ${local}).`);
+    await checkLocalCode(this.file, value, at);
     const store = await this.datastores.default(this.ws);
     const asset = await describeLocalAsset(local);
     const name = randomUUID();
-    const result = await uploadAsset(store.container, asset, { name, version: '1' }, { signal: this.signal });
+    const result = await uploadTo(store, asset, `the code folder ${value}`, () => uploadAsset(store.container, asset, { name, version: '1' }, { signal: this.signal }));
     this.uploads.push({ what: 'code', source: value, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
     // An earlier upload of the same content was registered as a code version: reuse it if it is still there.
     if (!result.uploaded && result.previous?.name && result.previous.version) {
@@ -118,9 +118,42 @@ export class AzureResolver implements Resolver {
     if (!existsSync(local)) throw this.file.error(at, `names '${value}', which does not exist (looked for ${local}).`);
     const store = await this.datastores.default(this.ws);
     const asset = await describeLocalAsset(local);
-    const result = await uploadAsset(store.container, asset, { name: 'input', version: '1' }, { signal: this.signal });
+    const result = await uploadTo(store, asset, `the input ${value}`, () => uploadAsset(store.container, asset, { name: 'input', version: '1' }, { signal: this.signal }));
     this.uploads.push({ what: `input (${type})`, source: value, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
     const blobPath = asset.isFolder ? `${asset.assetPath}/` : asset.files[0].blobPath;
     return longDatastoreUri(this.ws, store.name, blobPath);
+  }
+}
+
+/**
+ * Runs an upload to the datastore's storage; a refusal (403: account key access disabled, missing
+ * Storage Blob Data Contributor…) becomes one AzureError sentence naming the account, container and code.
+ */
+async function uploadTo<T>(store: Datastore, asset: LocalAsset, what: string, upload: () => Promise<T>): Promise<T> {
+  const operation = `Uploading ${what} to datastore ${store.name} (storage account ${store.accountName}, container ${store.containerName})`;
+  try {
+    return await upload();
+  } catch (error) {
+    const wrapped = toAzureError(error, operation);
+    if (wrapped instanceof AzureError && wrapped.status === 403) {
+      const code = wrapped.code ?? 'AuthorizationFailure';
+      const why =
+        code === 'KeyBasedAuthenticationNotPermitted'
+          ? 'the storage account does not allow account key access'
+          : store.credentialsType === 'None'
+            ? 'the signed-in identity needs the Storage Blob Data Contributor role on it'
+            : `the datastore's ${store.credentialsType} credentials are not allowed to write`;
+      throw new AzureError(
+        operation,
+        403,
+        code,
+        `the identity cannot write to storage account ${store.accountName}, container ${store.containerName} (${why}), so ${what} (${asset.files.length} file${asset.files.length === 1 ? '' : 's'}) was not uploaded.`,
+        undefined,
+        [],
+        wrapped.correlationId,
+        wrapped.attempts,
+      );
+    }
+    throw wrapped;
   }
 }

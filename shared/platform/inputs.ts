@@ -68,7 +68,7 @@ export class Inputs {
 export function parseInput(input: InputDeclaration, given: string): Value {
   const raw = given.trim() === '' ? (input.default ?? '') : given.trim();
   if (raw === '') {
-    if (input.required) throw new InputError(input.name, `is required: ${input.description.split('. ')[0]}.`);
+    if (input.required) throw new InputError(input.name, `is required: ${input.description.split('. ')[0].replace(/\.$/, '')}.`);
     return input.type === 'multiline' ? [] : undefined;
   }
   switch (input.type) {

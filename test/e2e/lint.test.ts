@@ -72,7 +72,7 @@ describe.each(CONTRACTS)('lint, as $name runs it', (contract) => {
     expect(run.outputs['issue-count']).toBe('5');
     expect(run.issues.every((i) => i.severity === 'warning')).toBe(true);
     const failing = await contract.run(step, { 'max-line-length': '88', 'max-issues': '4' }, { workspace: fixture('findings') });
-    expect(failing.failure).toBe('flake8 found 5 problems in 2 files, more than the 4 allowed by max-issues.');
+    expect(failing.failure).toBe(`flake8 found 5 problems in 2 files, more than the 4 allowed by ${contract.name === 'GitHub' ? 'max-issues' : 'maxIssues'}.`);
   });
 
   test('paths are checked from working-directory but reported relative to the repository root', async () => {

@@ -177,3 +177,29 @@ describe('mistakes name file, line and key, and resolve nothing', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('mistakes found offline, before the resolver is called', () => {
+  test('an empty code folder, or one whose files are all ignored', async () => {
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'job-'));
+    fs.mkdirSync(path.join(dir, 'empty'));
+    fs.mkdirSync(path.join(dir, 'ignored'));
+    fs.writeFileSync(path.join(dir, 'ignored', '.amlignore'), '*\n');
+    fs.writeFileSync(path.join(dir, 'ignored', 'train.py'), 'print(1)\n');
+    for (const code of ['empty', 'ignored']) {
+      fs.writeFileSync(path.join(dir, 'job.yml'), `command: echo\ncode: ${code}\nenvironment: azureml:e:1\ncompute: c\n`);
+      const { resolver, calls } = fakeResolver();
+      await expect(jobBody(JobFile.load(path.join(dir, 'job.yml'), 'job.yml'), resolver)).rejects.toThrow(
+        `job.yml:2: code: names the folder '${code}', which has no files to upload`,
+      );
+      expect(calls).toEqual([]);
+    }
+  });
+
+  test('a set override whose path goes through a scalar', () => {
+    const file = load(sample('train.yml'), 'jobs/train.yml');
+    expect(() => file.applySet('command.x=1')).toThrow(/^Input 'set' line 'command\.x=1' sets 'command\.x', but 'command' in jobs\/train\.yml:\d+ is a single value/);
+    expect(() => file.applySet('inputs.learning_rate.value=1')).toThrow(/'inputs\.learning_rate' in jobs\/train\.yml:\d+ is a single value/);
+  });
+});

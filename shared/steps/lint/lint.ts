@@ -94,19 +94,19 @@ async function lint(context: StepContext): Promise<StepOutcome> {
   platform.publishTestResults({ format: 'JUnit', files: [junitPath], title: 'flake8' });
 
   const headline = findings.length === 0 ? 'flake8 found no problems' : `flake8 found ${plural(findings.length, 'problem')} in ${plural(new Set(findings.map((f) => f.file)).size, 'file')}`;
-  const where = await platform.appendSummary(lintSummary(headline, failing, findings, maxIssues, junitPath, sarifPath));
+  const where = await platform.appendSummary(lintSummary(headline, failing, findings, maxIssues, junitPath, sarifPath, platform.nameOf('max-issues')));
   if (where) platform.debug(`Summary written to ${where}`);
 
   if (failing) {
     return {
       status: 'failed',
-      message: `${headline}${maxIssues > 0 ? `, more than the ${maxIssues} allowed by max-issues` : ''}.`,
+      message: `${headline}${maxIssues > 0 ? `, more than the ${maxIssues} allowed by ${platform.nameOf('max-issues')}` : ''}.`,
     };
   }
   return { status: 'succeeded', message: `${headline}.` };
 }
 
-function lintSummary(headline: string, failing: boolean, findings: Finding[], maxIssues: number, junit: string, sarif: string): string {
+function lintSummary(headline: string, failing: boolean, findings: Finding[], maxIssues: number, junit: string, sarif: string, maxIssuesName: string): string {
   const parts = [`### ${failing ? '❌' : '✅'} Lint: ${headline}`, ''];
   if (findings.length > 0) {
     const example = new Map<string, Finding>();
@@ -125,7 +125,7 @@ function lintSummary(headline: string, failing: boolean, findings: Finding[], ma
       table(['File', 'Findings'], countBy(findings, (f) => f.file).slice(0, 5).map(([file, n]) => [code(file), n])),
       '',
     );
-    if (maxIssues > 0) parts.push(`Allowed by \`max-issues\`: ${maxIssues}.`, '');
+    if (maxIssues > 0) parts.push(`Allowed by \`${maxIssuesName}\`: ${maxIssues}.`, '');
   }
   parts.push(`Reports: JUnit ${code(junit)}, SARIF ${code(sarif)}`, '');
   return parts.join('\n');

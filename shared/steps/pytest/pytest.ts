@@ -47,7 +47,7 @@ async function pytest(context: StepContext): Promise<StepOutcome> {
   if (missing) throw missing;
   checkRan(run, coverageMin !== undefined, existsSync(junitPath), paths);
 
-  const { cases, totals } = parsePytestJUnit(await fs.readFile(junitPath, 'utf8'));
+  const { cases, totals } = readReport('pytest', 'JUnit report', junitPath, parsePytestJUnit, await fs.readFile(junitPath, 'utf8'));
   const roots = [rootdirFromOutput(run.stdout), cwd, ...ancestors(cwd, platform.workspace)].filter(
     (d): d is string => Boolean(d),
   );
@@ -68,7 +68,7 @@ async function pytest(context: StepContext): Promise<StepOutcome> {
     if (!existsSync(coveragePath)) {
       throw new ToolError('pytest-cov', 'crashed', `pytest-cov wrote no coverage report (${coveragePath}); check its configuration.`);
     }
-    coverage = coveragePercent(await fs.readFile(coveragePath, 'utf8'));
+    coverage = readReport('pytest-cov', 'coverage report', coveragePath, coveragePercent, await fs.readFile(coveragePath, 'utf8'));
   }
 
   platform.setOutput('passed', String(totals.passed));
@@ -86,7 +86,7 @@ async function pytest(context: StepContext): Promise<StepOutcome> {
 
   const reasons: string[] = [];
   if (testsFailed) reasons.push(`${plural(totals.failed, 'test')} failed and ${plural(totals.errors, 'test')} errored`);
-  if (coverageLow) reasons.push(`coverage ${coverage}% is below coverage-min ${coverageMin}%`);
+  if (coverageLow) reasons.push(`coverage ${coverage}% is below ${platform.nameOf('coverage-min')} ${coverageMin}%`);
   if (reasons.length) return { status: 'failed', message: `pytest: ${reasons.join('; ')} (${counts}).` };
   return { status: 'succeeded', message: `pytest: ${counts}${coverage !== undefined ? `; coverage ${coverage}%` : ''}.` };
 }
@@ -197,3 +197,20 @@ function ancestors(dir: string, top: string): string[] {
 }
 
 export const pytestStep: Step = { declaration: pytestDeclaration, run: pytest };
+
+/** A report the tool wrote but that cannot be parsed (truncated, malformed) is the tool's failure, said with where. */
+function readReport<T>(tool: string, what: string, file: string, parse: (text: string) => T, text: string): T {
+  try {
+    return parse(text);
+  } catch (error) {
+    const reason = (error as Error).message.replace(/\.$/, '');
+    const offset = /offset (\d+)/.exec(reason);
+    const line = offset ? `:${text.slice(0, Number(offset[1])).split('\n').length}` : '';
+    throw new ToolError(
+      tool,
+      'crashed',
+      `The ${tool} ${what} ${file}${line} could not be read (${text.trim() === '' ? 'it is empty' : reason}); it is malformed or was cut short.`,
+      'Check that nothing else writes or truncates it (a plugin, a conftest hook, a full disk).',
+    );
+  }
+}
