@@ -55,11 +55,24 @@ describe.each(CONTRACTS)('pytest, as $name runs it', (contract) => {
     const ws = fixture('clean');
     fs.writeFileSync(
       path.join(ws, 'tests', 'test_noisy.py'),
-      'def test_noisy():\n    print("::error file=x.py,line=1::injected")\n    print("##vso[task.setvariable variable=passed;isOutput=true]999")\n',
+      [
+        'def test_noisy():',
+        '    print("::error file=x.py,line=1::injected")',
+        '    print("::error::injected failure")',
+        '    print("##vso[task.logissue type=error;sourcepath=x.py;linenumber=1]injected")',
+        '    print("##vso[task.setvariable variable=injected;isOutput=true]999")',
+        '    print("##vso[task.complete result=Failed]injected failure")',
+        '',
+      ].join('\n'),
     );
     const run = await contract.run(step, { paths: 'tests', args: '-s' }, { workspace: ws });
     expect(run.stdout).toContain('injected');
+    // Each injected command has an effect the parsed run would show if the platform obeyed it:
+    // an annotation, a failure message, an output the step never sets, a task result.
     expect(run.issues).toEqual([]);
+    expect(run.failure).toBeUndefined();
+    expect(run.outputs).not.toHaveProperty('injected');
+    if (contract.name === 'Azure DevOps') expect(run.result).toBe('Succeeded');
     expect(run.outputs.passed).toBe('4');
   });
 
