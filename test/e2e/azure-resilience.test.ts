@@ -72,6 +72,9 @@ function folder(): string {
 describe('under 20 % injected throttling and server errors', () => {
   test('ARM calls and an upload complete, and the retries are in the debug log', async () => {
     await admin('POST', '/admin/faults', { target: 'api', path: '^/subscriptions/', probability: 0.1, status: 429, retryAfter: 1 });
+    // The random rules may miss a short run entirely; the first ARM call and first blob call are always hit.
+    await admin('POST', '/admin/faults', { target: 'api', path: '^/subscriptions/', count: 1, status: 429, retryAfter: 1 });
+    await admin('POST', '/admin/faults', { target: 'blob', count: 1, status: 503, retryAfter: 1 });
     await admin('POST', '/admin/faults', { target: 'api', path: '^/subscriptions/', probability: 0.1, status: 503, retryAfter: 1 });
     await admin('POST', '/admin/faults', { target: 'blob', probability: 0.2, status: 503, retryAfter: 1 });
     try {
