@@ -13,7 +13,7 @@ import {
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError, UserError } from '../platform/errors.js';
-import type { Platform, ServiceConnection } from '../platform/platform.js';
+import type { Platform } from '../platform/platform.js';
 import type { Inputs } from '../platform/inputs.js';
 import { cloudFromServiceConnection, resolveCloud, type Cloud } from './clouds.js';
 
