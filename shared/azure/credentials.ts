@@ -4,6 +4,7 @@
 // scheme (service principal with key or certificate, workload identity federation, managed identity).
 import {
   AzureCliCredential,
+  AzurePipelinesCredential,
   ClientAssertionCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -97,8 +98,17 @@ function signInAzureDevOps(platform: Platform): AzureSignIn {
     }
     case 'WorkloadIdentityFederation':
       if (!tenant || !clientId) throw new UserError(`The ${named} has no tenant or service principal id.`);
+      if (!connection.federation && !p.idToken) {
+        throw new UserError(
+          `The ${named} uses workload identity federation, but the agent gave this job no access token or OIDC request URI (System.AccessToken, System.OidcRequestUri) to request an OIDC token with.`,
+        );
+      }
       return {
-        credential: new ClientAssertionCredential(tenant, clientId, () => platform.federatedToken(FEDERATION_AUDIENCE, connection), options),
+        // A new OIDC token from the pipeline (System.OidcRequestUri, with the job's access token) for every
+        // new access token; the agent's idToken parameter only when the job has no access token.
+        credential: connection.federation
+          ? new AzurePipelinesCredential(tenant, clientId, connection.id, connection.federation.accessToken, options)
+          : new ClientAssertionCredential(tenant, clientId, () => platform.federatedToken(FEDERATION_AUDIENCE, connection), options),
         cloud,
         method: `${named} (workload identity federation)`,
         subscriptionId,

@@ -147,4 +147,31 @@ describe('sign-in on Azure DevOps', () => {
     expect(run.failure).toBeUndefined();
     expect(run.stdout).toContain('(workload identity federation).');
   });
+
+  test('workload identity federation: a refused OIDC token request says what Azure DevOps said, in one sentence', async () => {
+    const c = emulator.config;
+    const run = await runTask('AzureProbeV1', {
+      bundle: azureDevOpsProbe,
+      workspace,
+      env: {
+        ...serviceConnectionEnv(c, 'WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }),
+        ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: 'expired-job-token-0123' } }),
+        ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: 'expired-job-token-0123',
+      },
+    });
+    expect(run.result).toBe('Failed');
+    expect(run.failure).toBe('Requesting an OIDC token from Azure DevOps failed (HTTP 401): Access Denied: the access token is missing, expired or invalid.');
+  });
+
+  test('workload identity federation without the job’s OIDC request URI says what the agent did not give', async () => {
+    const c = emulator.config;
+    const run = await runTask('AzureProbeV1', {
+      bundle: azureDevOpsProbe,
+      workspace,
+      env: { ...serviceConnectionEnv(c, 'WorkloadIdentityFederation', { serviceprincipalid: c.clientId, tenantid: c.tenantId }), SYSTEM_OIDCREQUESTURI: '' },
+    });
+    expect(run.failure).toBe(
+      `The service connection '${c.azureDevOps.serviceConnectionId}' uses workload identity federation, but the agent gave this job no access token or OIDC request URI (System.AccessToken, System.OidcRequestUri) to request an OIDC token with.`,
+    );
+  });
 });
