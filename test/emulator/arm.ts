@@ -56,16 +56,16 @@ export class Arm {
       }
       throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
     }
-    if (segs[2]?.toLowerCase() !== 'resourcegroups' || !segs[3]) throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
+    if (segs[2]?.toLowerCase() !== 'resourcegroups') throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
+    if (segs.length === 3) {
+      if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
+      const groups = [...new Map(this.world.workspaces.map((w) => [w.resourceGroup.toLowerCase(), w])).values()];
+      return { status: 200, body: { value: groups.map((w) => this.resourceGroup(w)) } };
+    }
     const rg = segs[3];
     const known = this.world.workspaces.find((w) => w.resourceGroup.toLowerCase() === rg.toLowerCase());
     if (!known) throw armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
-    if (segs.length === 4) {
-      return {
-        status: 200,
-        body: { id: `/subscriptions/${this.world.subscriptionId}/resourceGroups/${known.resourceGroup}`, name: known.resourceGroup, type: 'Microsoft.Resources/resourceGroups', location: known.location, properties: { provisioningState: 'Succeeded' } },
-      };
-    }
+    if (segs.length === 4) return { status: 200, body: this.resourceGroup(known) };
     if (providerAt !== 4 || providerSegs[0]?.toLowerCase() !== 'workspaces') throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
     if (providerSegs.length === 1) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
@@ -87,6 +87,16 @@ export class Arm {
       throw mlError(ctx, 400, `Workspace ${ws.name} is one of the emulator's fixed workspaces; it cannot be created, changed or deleted.`, 'BadArgument', { location: ws.location });
     }
     return this.workspaceChild(ctx, ws, rest, claims);
+  }
+
+  private resourceGroup(ws: Workspace) {
+    return {
+      id: `/subscriptions/${this.world.subscriptionId}/resourceGroups/${ws.resourceGroup}`,
+      name: ws.resourceGroup,
+      type: 'Microsoft.Resources/resourceGroups',
+      location: ws.location,
+      properties: { provisioningState: 'Succeeded' },
+    };
   }
 
   private subscription() {
