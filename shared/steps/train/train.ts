@@ -31,15 +31,19 @@ async function train(context: StepContext): Promise<StepOutcome> {
   let job: JobBase;
   if (file) {
     const resolver = new AzureResolver(session.ml, session.ws, session.datastores, file, signal);
+    const yamlName = file.data().name;
     const body = await jobBody(file, resolver, {
       experimentName: inputs.string('experiment-name'),
       displayName: inputs.string('display-name'),
       compute: inputs.string('compute'),
+      name: typeof yamlName === 'string' && yamlName ? yamlName : generatedName(),
+      // az ml names an unset experiment after the folder it runs in: the repository here.
+      cwd: platform.workspace,
     });
     for (const u of resolver.uploads) {
       platform.info(u.uploaded ? `Uploaded ${u.what} ${u.source}: ${u.files} files, ${formatBytes(u.bytes)}.` : `${capitalise(u.what)} ${u.source} is unchanged since an earlier upload: nothing uploaded.`);
     }
-    name = body.name ?? generatedName();
+    name = body.name!;
     job = await jobs.submit(name, body.body);
     platform.info(`Submitted ${body.type} job ${name} to workspace ${session.ws.workspace}.`);
   } else {
