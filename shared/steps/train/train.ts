@@ -91,6 +91,15 @@ async function train(context: StepContext): Promise<StepOutcome> {
   if (result.timedOut) {
     return { status: 'failed', message: `Job ${name} did not finish within ${timeoutMinutes} minutes; it was cancelled.` };
   }
+  if (status !== 'Completed' && result.failedSteps.length) {
+    // A pipeline's own error is generic on Azure: say which step (or trial) failed, with its error and log.
+    const steps = result.failedSteps.map((f) => {
+      const last = f.tail[f.tail.length - 1];
+      const tail = f.tail.length && !(last && f.error?.includes(last)) ? `\nLast lines of its log:\n${f.tail.join('\n')}` : '';
+      return `Step ${f.name} (${f.runId}) ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}`;
+    });
+    return { status: 'failed', message: `Job ${name} ended ${status}.${result.error ? ` ${result.error}` : ''}\n${steps.join('\n')}` };
+  }
   if (status !== 'Completed') {
     const error = result.error ? ` ${result.error}` : '';
     // The service's error often quotes the log already; add the log's last lines only when it does not.
