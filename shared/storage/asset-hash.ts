@@ -63,12 +63,16 @@ function compareLower(a: string, b: string): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-export async function describeLocalAsset(source: string): Promise<LocalAsset> {
+/**
+ * `extraIgnores`: patterns applied after the folder's own ignore file (azure-ai-ml's
+ * ComponentIgnoreFile adds `__pycache__` for a component's code).
+ */
+export async function describeLocalAsset(source: string, options: { extraIgnores?: string[] } = {}): Promise<LocalAsset> {
   const stat = await fs.stat(source);
   const hash = createHash('md5').update(SEED);
   const files: LocalFile[] = [];
   if (stat.isDirectory()) {
-    await hashFolder(source, source, IgnoreRules.forFolder(source), hash, files);
+    await hashFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), hash, files);
   } else {
     await hashFile(source, hash);
     files.push({ absolute: source, relative: path.basename(source), size: stat.size, blobPath: '' });
@@ -87,4 +91,17 @@ export async function describeLocalAsset(source: string): Promise<LocalAsset> {
     assetPath,
     totalBytes: files.reduce((n, f) => n + f.size, 0),
   };
+}
+
+/**
+ * azure-ai-ml's `get_content_hash` (hash_version 202208), sent as a code version's `hash_sha256`: SHA-256
+ * over the file count, then `#<path>#<size>` of every file, then every file's bytes, files ordered by
+ * their lower-cased relative path.
+ */
+export async function contentHash(asset: LocalAsset): Promise<string> {
+  const files = [...asset.files].sort((a, b) => compareLower(a.relative, b.relative));
+  const hash = createHash('sha256').update(String(files.length));
+  for (const f of files) hash.update(`#${f.relative}#`).update(String(f.size));
+  for (const f of files) await hashFile(f.absolute, hash);
+  return hash.digest('hex');
 }

@@ -3,7 +3,7 @@
 // workspace's resources. Workspaces, computes and datastores are served here; assets, jobs and online
 // endpoints in their own modules.
 import { Ctx, HttpError, type Reply } from './http.js';
-import { API_VERSION, armError, callerOf, checkApiVersion, mlError, Operations, page, PROVIDER, requireArmToken, resourceTypeOf, systemData } from './arm-common.js';
+import { API_VERSION, armError, callerOf, checkApiVersion, mlError, Operations, page, PROVIDER, requireArmToken, resourceTypeOf, SDK_API_VERSIONS, systemData } from './arm-common.js';
 import { assetKind, handleAssets, methodNotAllowed } from './assets.js';
 import type { Endpoints } from './endpoints.js';
 import type { JobStore } from './jobs.js';
@@ -36,7 +36,11 @@ export class Arm {
     if (providerAt >= 0 && segs[providerAt + 1]?.toLowerCase() !== PROVIDER.toLowerCase()) {
       throw armError(404, 'InvalidResourceNamespace', `The resource namespace '${segs[providerAt + 1] ?? ''}' is invalid.`);
     }
-    if (providerAt >= 0) checkApiVersion(ctx, resourceTypeOf(providerSegs[0]?.toLowerCase() === 'locations' ? providerSegs.slice(2) : providerSegs), this.defaultLocation);
+    if (providerAt >= 0) {
+      const type = resourceTypeOf(providerSegs[0]?.toLowerCase() === 'locations' ? providerSegs.slice(2) : providerSegs);
+      // Online endpoints changed shape between these versions; everything else azure-ai-ml calls did not.
+      checkApiVersion(ctx, type, this.defaultLocation, /onlineendpoints/i.test(type) ? [API_VERSION] : SDK_API_VERSIONS);
+    }
     if (sub.toLowerCase() !== this.world.subscriptionId.toLowerCase()) {
       throw armError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     }

@@ -7,7 +7,8 @@ import type { JwtClaims } from './jwt.js';
 import { ASSET_KINDS, getCi, now, workspaceArmId, type AssetContainer, type AssetKind, type AssetVersion, type World, type Workspace } from './world.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/;
-const VERSION = /^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,29}$/;
+// The spec puts no length cap on versions (anonymous components are GUIDs, environments MD5s).
+const VERSION = /^[a-zA-Z0-9][a-zA-Z0-9\-_.]*$/;
 
 interface Stored {
   createdBy: Caller;
