@@ -1,9 +1,9 @@
 // Copies a set of blobs into another storage account server-side and verified, without a byte of their
 // content passing through this process: each file is one Put Block From URL (the service reads the
 // source through a read SAS) carrying the source's Content-MD5 as x-ms-source-content-md5, so the
-// service itself checks the bytes it received; the block is committed with that MD5 and the copy's
-// length and Content-MD5 are checked again. Blobs already at the destination with the same length and
-// MD5 are reused. If any file fails, every blob this call created is deleted: nothing partial is left.
+// service itself checks the bytes it received; the block is committed with that MD5, and every copy's
+// length and Content-MD5 are checked again in one listing of the destination at the end. Blobs already
+// at the destination with the same length and MD5 are reused. If any file fails, every blob this call created is deleted: nothing partial is left.
 import type { ContainerClient } from '@azure/storage-blob';
 import { createHash } from 'node:crypto';
 import { CancelledError } from '../platform/errors.js';
@@ -112,48 +112,57 @@ export async function copyVerified(
     options.onProgress?.({ files: state.files, totalFiles: blobs.length, bytes: state.bytes, totalBytes, rate: state.bytes / seconds });
   };
   const targetName = (b: SourceBlob) => (to ? `${to}/${b.relative}` : b.relative);
+  // What is already at the destination, in one listing rather than one request per file.
+  const listing = async () => {
+    const found = new Map<string, { size: number; md5?: string }>();
+    for await (const x of destination.listBlobsFlat({ prefix: to ? `${to}/` : undefined })) {
+      found.set(x.name, { size: x.properties.contentLength ?? -1, md5: x.properties.contentMD5?.length ? Buffer.from(x.properties.contentMD5).toString('base64') : undefined });
+    }
+    return found;
+  };
+  const before = await listing();
   const copyOne = async (b: SourceBlob): Promise<void> => {
-      if (!b.md5) throw new Error(`No Content-MD5 for ${b.name}: call ensureMd5 first.`);
-      if (b.size > MAX_BLOCK_FROM_URL) {
-        throw new CopyVerificationError(`${b.relative} is ${b.size} bytes; copying files over 4000 MiB is not supported yet.`);
-      }
-      const target = destination.getBlockBlobClient(targetName(b));
-      const existing = await target.getProperties({ abortSignal: options.signal }).catch((e: { statusCode?: number }) => {
-        if (e.statusCode === 404) return undefined;
-        throw e;
-      });
-      const existingMd5 = existing?.contentMD5 ? Buffer.from(existing.contentMD5).toString('base64') : undefined;
-      if (existing && existing.contentLength === b.size && existingMd5 === b.md5) {
-        tick(b.size);
-        return;
-      }
-      const headers = { blobContentMD5: Buffer.from(b.md5, 'base64'), blobContentType: b.contentType };
-      created.push(target.name);
-      if (b.size === 0) {
-        await target.upload('', 0, { blobHTTPHeaders: headers, abortSignal: options.signal });
-      } else {
-        const id = blockId();
-        try {
-          await target.stageBlockFromURL(id, source.sasUrl(b.name), 0, b.size, { sourceContentMD5: Buffer.from(b.md5, 'base64'), abortSignal: options.signal });
-        } catch (error) {
-          const e = error as { statusCode?: number; code?: string; details?: { errorCode?: string } };
-          const code = e.code ?? e.details?.errorCode;
-          if (e.statusCode === 400 && /md5mismatch/i.test(String(code))) {
-            throw new CopyVerificationError(`Copy of ${b.relative} failed verification: the bytes the storage service received from the source do not match the source's Content-MD5 ${b.md5} (Md5Mismatch).`);
-          }
-          throw error;
-        }
-        await target.commitBlockList([id], { blobHTTPHeaders: headers, abortSignal: options.signal });
-      }
-      const props = await target.getProperties({ abortSignal: options.signal });
-      const gotMd5 = props.contentMD5 ? Buffer.from(props.contentMD5).toString('base64') : undefined;
-      if (props.contentLength !== b.size) {
-        throw new CopyVerificationError(`Copy of ${b.relative} has ${props.contentLength} bytes, the source ${b.size}.`);
-      }
-      if (gotMd5 !== b.md5) throw new CopyVerificationError(`Copy of ${b.relative} has Content-MD5 ${gotMd5 ?? '(none)'}, the source ${b.md5}.`);
-      state.copied++;
-      state.bytesCopied += b.size;
+    if (!b.md5) throw new Error(`No Content-MD5 for ${b.name}: call ensureMd5 first.`);
+    if (b.size > MAX_BLOCK_FROM_URL) {
+      throw new CopyVerificationError(`${b.relative} is ${b.size} bytes; copying files over 4000 MiB is not supported yet.`);
+    }
+    const target = destination.getBlockBlobClient(targetName(b));
+    const existing = before.get(target.name);
+    if (existing && existing.size === b.size && existing.md5 === b.md5) {
       tick(b.size);
+      return;
+    }
+    const headers = { blobContentMD5: Buffer.from(b.md5, 'base64'), blobContentType: b.contentType };
+    created.push(target.name);
+    if (b.size === 0) {
+      await target.upload('', 0, { blobHTTPHeaders: headers, abortSignal: options.signal });
+    } else {
+      const id = blockId();
+      try {
+        await target.stageBlockFromURL(id, source.sasUrl(b.name), 0, b.size, { sourceContentMD5: Buffer.from(b.md5, 'base64'), abortSignal: options.signal });
+      } catch (error) {
+        const e = error as { statusCode?: number; code?: string; details?: { errorCode?: string } };
+        const code = e.code ?? e.details?.errorCode;
+        if (e.statusCode === 400 && /md5mismatch/i.test(String(code))) {
+          throw new CopyVerificationError(`Copy of ${b.relative} failed verification: the bytes the storage service received from the source do not match the source's Content-MD5 ${b.md5} (Md5Mismatch).`);
+        }
+        throw error;
+      }
+      await target.commitBlockList([id], { blobHTTPHeaders: headers, abortSignal: options.signal });
+    }
+    state.copied++;
+    state.bytesCopied += b.size;
+    tick(b.size);
+  };
+  /** Every file's length and Content-MD5 as the destination now reports them (one listing). */
+  const verifyAll = async () => {
+    const after = await listing();
+    for (const b of blobs) {
+      const got = after.get(targetName(b));
+      if (!got) throw new CopyVerificationError(`Copy of ${b.relative} is missing at the destination.`);
+      if (got.size !== b.size) throw new CopyVerificationError(`Copy of ${b.relative} has ${got.size} bytes, the source ${b.size}.`);
+      if (got.md5 !== b.md5) throw new CopyVerificationError(`Copy of ${b.relative} has Content-MD5 ${got.md5 ?? '(none)'}, the source ${b.md5}.`);
+    }
   };
   // Workers stop taking files after the first failure and the others finish theirs, so the clean-up
   // below sees every blob that was written.
@@ -174,6 +183,7 @@ export async function copyVerified(
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 8, blobs.length) }, worker));
+  if (!failure) await verifyAll().catch((error: unknown) => (failure = { error }));
   if (failure) {
     // Leave nothing half-copied behind: remove what this call wrote (staged, uncommitted blocks are
     // not blobs and expire on their own).
