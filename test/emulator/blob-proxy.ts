@@ -174,7 +174,9 @@ export class BlobProxy {
     }
     // Copy Blob / Copy Blob From URL: the copy keeps the source's Content-MD5, whatever arrived.
     const sourceMd5 = props.contentMD5 ? Buffer.from(props.contentMD5) : undefined;
-    const uploaded = await target.upload(body, body.length, { blobHTTPHeaders: { blobContentMD5: sourceMd5, blobContentType: props.contentType } });
+    await target.upload(body, body.length);
+    // Set afterwards: Azurite (like a Put Blob) would check a Content-MD5 sent with the bytes.
+    const uploaded = await target.setHTTPHeaders({ blobContentMD5: sourceMd5, blobContentType: props.contentType });
     res.writeHead(202, {
       ...common,
       etag: uploaded.etag ?? '',

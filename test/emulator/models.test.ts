@@ -4,11 +4,13 @@
 // `rundata` route and the data plane's batchGetResolvedUris that `az ml job download` reads, and
 // azure-ai-ml 1.4.0's own Model entity reading what the emulator returns.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { ContainerSASPermissions, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
+import { createHash } from 'node:crypto';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import type { ReadyConfig, RunningEmulator } from './index.js';
-import { ARM_SCOPE, armClient, blobService, credential, listAll, putJob, REPO_ROOT, shapeMismatches, specExample, startForTests, waitForJob } from './testing.js';
+import { adminCall, ARM_SCOPE, armClient, blobService, credential, listAll, putJob, REPO_ROOT, shapeMismatches, specExample, startForTests, waitForJob } from './testing.js';
 
 let emulator: RunningEmulator;
 let config: ReadyConfig;
@@ -177,4 +179,41 @@ print(json.dumps({"path": one.path, "type": one.type, "tags": one.tags, "job": o
       latest: '2',
     });
   }, 150000);
+});
+
+describe('server-side copies under a corrupt fault', () => {
+  test('Put Block From URL with the source MD5 is refused (Md5Mismatch); Copy Blob keeps the source MD5 on damaged bytes', async () => {
+    const devStore = await blobService(client, rg, ws);
+    const prodStore = await blobService(client, config.prod.resourceGroup, config.prod.workspace);
+    const data = Buffer.alloc(64 * 1024, 7);
+    const source = devStore.service.getContainerClient(devStore.container).getBlockBlobClient('copy-src/data.bin');
+    await source.upload(data, data.length);
+    const md5 = createHash('md5').update(data).digest();
+    const key = ((await client.datastores.listSecrets(rg, ws, 'workspaceblobstore')) as { key: string }).key;
+    const sas = generateBlobSASQueryParameters(
+      { containerName: devStore.container, permissions: ContainerSASPermissions.parse('r'), expiresOn: new Date(Date.now() + 600_000) },
+      new StorageSharedKeyCredential(devStore.account, key),
+    ).toString();
+    const target = prodStore.service.getContainerClient(prodStore.container);
+    await adminCall(config, 'POST', '/faults', { target: 'blob', method: 'PUT', path: '/copy-dst/', corrupt: true });
+    try {
+      const block = target.getBlockBlobClient('copy-dst/block.bin');
+      const id = Buffer.from('block-0').toString('base64');
+      await expect(block.stageBlockFromURL(id, `${source.url}?${sas}`, 0, data.length, { sourceContentMD5: md5 })).rejects.toMatchObject({ statusCode: 400, code: 'Md5Mismatch' });
+      const copy = target.getBlobClient('copy-dst/copy.bin');
+      const poller = await copy.beginCopyFromURL(`${source.url}?${sas}`);
+      expect((await poller.pollUntilDone()).copyStatus).toBe('success');
+      const props = await copy.getProperties();
+      expect(Buffer.from(props.contentMD5!).equals(md5)).toBe(true);
+      expect((await copy.downloadToBuffer()).equals(data)).toBe(false);
+    } finally {
+      await adminCall(config, 'DELETE', '/faults');
+    }
+    // Without the fault the same Put Block From URL is accepted.
+    const clean = target.getBlockBlobClient('copy-ok/block.bin');
+    const id = Buffer.from('block-0').toString('base64');
+    await clean.stageBlockFromURL(id, `${source.url}?${sas}`, 0, data.length, { sourceContentMD5: md5 });
+    await clean.commitBlockList([id]);
+    expect((await clean.downloadToBuffer()).equals(data)).toBe(true);
+  });
 });

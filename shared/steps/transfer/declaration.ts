@@ -48,6 +48,12 @@ const targetIdentityInputs: InputDeclaration[] = [
   },
 ];
 
+/** The workspace inputs name the source (dev) workspace here. */
+const SOURCE_DESCRIPTIONS: Record<string, string> = {
+  'resource-group': 'Resource group of the source (dev) workspace.',
+  workspace: 'The source (dev) Azure Machine Learning workspace: its name, or its full ARM id (then subscription and resource group come from it).',
+};
+
 export const transferDeclaration: StepDeclaration = {
   id: 'transfer',
   title: 'Transfer an Azure Machine Learning model to another workspace',
@@ -70,7 +76,7 @@ export const transferDeclaration: StepDeclaration = {
     azureGroup,
   ],
   inputs: [
-    ...workspaceInputs.map((i) => (i.only === 'github' || i.only === 'azure-devops' ? i : { ...i, description: i.description.replace('Azure Machine Learning workspace', 'source workspace (dev)').replace('workspace name', 'source workspace name') })),
+    ...workspaceInputs.map((i) => (i.name in SOURCE_DESCRIPTIONS ? { ...i, description: SOURCE_DESCRIPTIONS[i.name] } : i)),
     {
       name: 'name',
       type: 'string',
