@@ -161,6 +161,26 @@ describe.each(CONTRACTS)('register and transfer, as $name runs them', (contract)
     expect(v.properties.modelUri).toMatch(new RegExp(`/datastores/workspaceblobstore/paths/azureml/${pipeline}/trained_model/$`));
   }, 180000);
 
+  test('an az ml model YAML with set overrides, and a datastore path, register as they say', async () => {
+    fs.writeFileSync(
+      path.join(sample, 'model.yml'),
+      `$schema: https://azuremlschemas.azureedge.net/latest/model.schema.json\nname: ${model}-yaml\ntype: custom_model\npath: azureml://jobs/${good}/outputs/model_output\ndescription: from a YAML\ntags:\n  stage: candidate\n`,
+    );
+    const yaml = await run(contract, registerDeclaration, { 'model-file': 'model.yml', set: 'tags.stage=reviewed\ndescription=overridden' }, sample);
+    expect(yaml.failure).toBeUndefined();
+    expect(yaml.outputs).toMatchObject({ 'model-id': `azureml:${model}-yaml:1`, registered: 'true' });
+    const v = await arm.modelVersions.get(dev().rg, dev().ws, `${model}-yaml`, '1');
+    expect(v.properties).toMatchObject({ description: 'overridden', tags: { stage: 'reviewed' }, jobName: good });
+    const uri = `azureml://datastores/workspaceblobstore/paths/azureml/${good}/model_output/`;
+    const ds = await run(contract, registerDeclaration, { 'model-path': uri, name: `${model}-ds`, version: '7' }, sample);
+    expect(ds.outputs).toMatchObject({ 'model-id': `azureml:${model}-ds:7`, registered: 'true' });
+    expect((await arm.modelVersions.get(dev().rg, dev().ws, `${model}-ds`, '7')).properties.modelUri).toBe(
+      `azureml://subscriptions/${emulator.config.subscriptionId}/resourcegroups/${dev().rg}/workspaces/${dev().ws}/datastores/workspaceblobstore/paths/azureml/${good}/model_output/`,
+    );
+    const again = await run(contract, registerDeclaration, { 'model-path': uri, name: `${model}-ds` }, sample);
+    expect(again.outputs).toMatchObject({ 'model-id': `azureml:${model}-ds:7`, registered: 'false' });
+  }, 180000);
+
   test('transfer copies the model to prod server-side and verified, with lineage; the same again copies nothing', async () => {
     const r = await run(contract, transferDeclaration, { name: `azureml:${model}:1`, ...tgt() }, sample, true);
     expect(r.failure).toBeUndefined();
