@@ -12,7 +12,7 @@ export const registerDeclaration: StepDeclaration = {
     guid: '5e0c6a7d-3f1b-4b8e-9c42-7a1d2e8f6b30',
     friendlyName: 'Azure ML register model',
     category: 'Build',
-    version: { Major: 1, Minor: 0, Patch: 0 },
+    major: 1,
     instanceNameFormat: 'Register Azure ML model $(name)',
     // @azure/identity 4 needs Node 22 or later: no Node20_1 handler.
     handlers: ['Node24'],
@@ -61,7 +61,14 @@ export const registerDeclaration: StepDeclaration = {
       description: 'Lines of path=value that change the model YAML before it is used, as az ml model create --set does (e.g. tags.stage=candidate).',
       group: 'source',
     },
-    { name: 'name', type: 'string', label: 'Model name', description: 'Name of the model to register a version of. Required unless the model YAML names it.', group: 'model' },
+    {
+      name: 'name',
+      type: 'string',
+      label: 'Model name',
+      description: 'Name of the model to register a version of. Required unless the model YAML names it.',
+      group: 'model',
+      picker: { resource: 'models' },
+    },
     {
       name: 'version',
       type: 'string',

@@ -65,7 +65,7 @@ export const transferDeclaration: StepDeclaration = {
     guid: 'a3f9d2c1-8b6e-4f0a-b7d5-2c4e9a1f6e83',
     friendlyName: 'Azure ML transfer model',
     category: 'Deploy',
-    version: { Major: 1, Minor: 0, Patch: 0 },
+    major: 1,
     instanceNameFormat: 'Transfer Azure ML model $(name) to $(targetWorkspace)',
     // @azure/identity 4 needs Node 22 or later: no Node20_1 handler.
     handlers: ['Node24'],
@@ -84,6 +84,7 @@ export const transferDeclaration: StepDeclaration = {
       description: "Name of the model to transfer (the register step's `model-name`), or `azureml:<name>:<version>` (its `model-id`).",
       required: true,
       group: 'model',
+      picker: { resource: 'models' },
     },
     {
       name: 'version',
@@ -114,6 +115,8 @@ export const transferDeclaration: StepDeclaration = {
       label: 'Target resource group',
       description: 'Resource group of the target workspace.',
       group: 'target',
+      // The classic editor lists it through the target connection (choose one to get the dropdown).
+      picker: { resource: 'resource-groups', connection: 'target-azure-subscription' },
     },
     {
       name: 'target-workspace',
@@ -122,6 +125,7 @@ export const transferDeclaration: StepDeclaration = {
       description: 'Target Azure Machine Learning workspace (prod) name, or its full ARM id.',
       required: true,
       group: 'target',
+      picker: { resource: 'workspaces', connection: 'target-azure-subscription', resourceGroup: 'target-resource-group' },
     },
     ...targetIdentityInputs,
     ...signInInputs,
