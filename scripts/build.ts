@@ -8,7 +8,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { shippedSteps } from '../shared/steps/catalog.js';
 import { taskFolder } from '../shared/platform/declaration.js';
-import { actionYaml, BUNDLE, extensionManifest, readmeTables, replaceGenerated, taskJson } from './metadata.js';
+import { extensionIcon, taskIcon } from './icons.js';
+import { actionYaml, BUNDLE, EXTENSION_ICON, extensionManifest, readmeTables, replaceGenerated, taskJson } from './metadata.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const built = path.join(root, 'build');
@@ -51,7 +52,8 @@ for (const step of shippedSteps) {
   const actionDir = path.join(root, 'actions', step.id);
   const taskDir = path.join(root, 'tasks', taskFolder(step));
   await fs.writeFile(path.join(actionDir, 'action.yml'), actionYaml(step, version));
-  await fs.writeFile(path.join(taskDir, 'task.json'), JSON.stringify(taskJson(step), null, 2) + '\n');
+  await fs.writeFile(path.join(taskDir, 'task.json'), JSON.stringify(taskJson(step, version), null, 2) + '\n');
+  await fs.writeFile(path.join(taskDir, 'icon.png'), taskIcon(step.id, step.branding.color));
   readme = replaceGenerated(readme, step.id, readmeTables(step));
 
   const actionSize = await bundle(path.join(built, 'actions', step.id, 'main.js'), path.join(actionDir, 'dist'), []);
@@ -59,4 +61,6 @@ for (const step of shippedSteps) {
   console.log(`${step.id}: action ${(actionSize / 1024).toFixed(0)} KiB, task ${(taskSize / 1024).toFixed(0)} KiB`);
 }
 await fs.writeFile(path.join(root, 'README.md'), readme);
+await fs.mkdir(path.dirname(path.join(root, EXTENSION_ICON)), { recursive: true });
+await fs.writeFile(path.join(root, EXTENSION_ICON), extensionIcon());
 await fs.writeFile(path.join(root, 'vss-extension.json'), JSON.stringify(extensionManifest(shippedSteps, version), null, 2) + '\n');

@@ -24,6 +24,7 @@ export const workspaceInputs: InputDeclaration[] = [
     type: 'string',
     label: 'Resource group',
     description: 'Resource group of the Azure Machine Learning workspace.',
+    picker: { resource: 'resource-groups' },
   },
   {
     name: 'workspace',
@@ -31,6 +32,7 @@ export const workspaceInputs: InputDeclaration[] = [
     label: 'Workspace',
     description: 'Azure Machine Learning workspace name, or its full ARM id (then subscription and resource group come from it).',
     required: true,
+    picker: { resource: 'workspaces' },
   },
 ];
 

@@ -3,8 +3,9 @@
 // and the key before anything is uploaded or submitted.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import YAML, { isMap, isScalar, isSeq, LineCounter, type Document, type Node } from 'yaml';
+import YAML, { isAlias, isMap, isScalar, isSeq, LineCounter, YAMLMap, type Document, type Node } from 'yaml';
 import { FileError, InputError } from '../platform/errors.js';
+import { PyFloat } from './python-compat.js';
 
 export type Path = Array<string | number>;
 
@@ -29,7 +30,8 @@ export class JobFile {
       throw new InputError('job-file', `names '${display}', which cannot be read (looked for ${file}).`);
     }
     const lines = new LineCounter();
-    const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+    // YAML 1.1, as PyYAML (under az ml) reads it: yes/no are booleans, 1e-3 is a string, 1.0 a float.
+    const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.1', merge: true });
     if (doc.errors.length) {
       const e = doc.errors[0];
       const at = lines.linePos(e.pos[0]);
@@ -39,21 +41,28 @@ export class JobFile {
     return new JobFile(file, display, doc, lines);
   }
 
+  /** The node at a path, matching keys as PyYAML reads them. */
+  private nodeAt(at: Path): unknown {
+    let node: unknown = this.doc.contents;
+    for (const k of at) {
+      if (isAlias(node)) node = node.resolve(this.doc);
+      if (isMap(node)) node = node.items.find((i) => keyText(i.key) === String(k))?.value;
+      else if (isSeq(node)) node = node.items[Number(k)];
+      else return undefined;
+    }
+    return node;
+  }
+
   /** The line of a key (or of the nearest existing parent). */
   lineOf(at: Path): number | undefined {
-    for (let n = at.length; n >= 0; n--) {
-      const parent = n === 0 ? this.doc.contents : this.doc.getIn(at.slice(0, n - 1), true);
-      if (n === 0) return 1;
-      if (isMap(parent)) {
-        const pair = parent.items.find((i) => isScalar(i.key) && String(i.key.value) === String(at[n - 1]));
-        const node = pair?.key as Node | undefined;
-        if (node?.range) return this.lines.linePos(node.range[0]).line;
-      } else if (isSeq(parent)) {
-        const node = parent.items[Number(at[n - 1])] as Node | undefined;
-        if (node?.range) return this.lines.linePos(node.range[0]).line;
-      }
+    for (let n = at.length; n >= 1; n--) {
+      const parent = this.nodeAt(at.slice(0, n - 1));
+      let node: Node | undefined;
+      if (isMap(parent)) node = parent.items.find((i) => keyText(i.key) === String(at[n - 1]))?.key as Node | undefined;
+      else if (isSeq(parent)) node = parent.items[Number(at[n - 1])] as Node | undefined;
+      if (node?.range) return this.lines.linePos(node.range[0]).line;
     }
-    return undefined;
+    return 1;
   }
 
   error(at: Path, problem: string): FileError {
@@ -86,24 +95,59 @@ export class JobFile {
       }
     }
     try {
+      // Missing parents become plain mappings (under YAML 1.1 the library would make an !!omap).
+      for (let n = 1; n < keyPath.length; n++) {
+        if (this.doc.getIn(keyPath.slice(0, n), true) === undefined) this.doc.setIn(keyPath.slice(0, n), new YAMLMap());
+      }
       this.doc.setIn(keyPath, value ?? '');
     } catch (e) {
       throw new InputError('set', `line '${line.trim()}' cannot be applied to ${this.display}: ${(e as Error).message}.`);
     }
   }
 
+  /** The file's data; floats as PyFloat, so a literal 1.0 is sent as "1.0", as az ml sends it. */
   data(): Record<string, unknown> {
-    return this.doc.toJS() as Record<string, unknown>;
+    const doc = this.doc;
+    const walk = (node: unknown): unknown => {
+      if (isAlias(node)) return walk(node.resolve(doc));
+      if (isMap(node)) {
+        const out: Record<string, unknown> = {};
+        for (const pair of node.items) {
+          const key = keyText(pair.key);
+          if (key === '<<' && (isAlias(pair.value) || isMap(pair.value))) Object.assign(out, walk(pair.value) as object);
+          else out[key] = walk(pair.value);
+        }
+        return out;
+      }
+      if (isSeq(node)) return node.items.map(walk);
+      if (isScalar(node)) {
+        const v = node.value;
+        // PyYAML's booleans are yes/no/on/off/true/false, not y/n.
+        if (typeof v === 'boolean' && /^[yYnN]$/.test(String(node.source ?? ''))) return String(node.source);
+        // PyYAML reads a lone "." (and other float look-alikes without digits) as a string.
+        if (typeof v === 'number' && Number.isNaN(v) && !/^[-+]?\.nan$/i.test(String(node.source ?? ''))) return String(node.source ?? '');
+        if (typeof v === 'number' && Number.isFinite(v) && (!Number.isInteger(v) || /[.eE]/.test(String(node.source ?? '')))) return new PyFloat(v);
+        return v;
+      }
+      return node ?? null;
+    };
+    return (walk(doc.contents) ?? {}) as Record<string, unknown>;
   }
 }
 
 type Obj = Record<string, unknown>;
 
+/** A mapping key as PyYAML reads it: `n` and `y` are strings there (YAML 1.1 booleans in the yaml library). */
+function keyText(key: unknown): string {
+  if (isScalar(key)) return typeof key.value === 'string' ? key.value : String(key.source ?? key.value);
+  return String(key);
+}
+
 export const JOB_TYPES = ['command', 'pipeline', 'sweep'] as const;
 export type JobType = (typeof JOB_TYPES)[number];
 
 const COMMON_KEYS = ['$schema', 'type', 'name', 'display_name', 'experiment_name', 'description', 'tags', 'properties', 'compute', 'inputs', 'outputs', 'identity'];
-const COMMAND_KEYS = [...COMMON_KEYS, 'command', 'code', 'environment', 'environment_variables', 'distribution', 'resources', 'limits'];
+const COMMAND_KEYS = [...COMMON_KEYS, 'command', 'code', 'environment', 'environment_variables', 'distribution', 'resources', 'limits', 'services'];
 const PIPELINE_KEYS = [...COMMON_KEYS, 'jobs', 'settings'];
 const SWEEP_KEYS = [...COMMON_KEYS, 'trial', 'search_space', 'objective', 'sampling_algorithm', 'limits', 'early_termination'];
 
@@ -135,8 +179,12 @@ export function checker(file: JobFile): Checker {
   };
 }
 
+/** Job types az ml knows that this step does not submit. */
+const UNSUPPORTED_TYPES = ['automl', 'spark', 'parallel', 'import', 'data_transfer'];
+
 export function jobType(file: JobFile, data: Obj): JobType {
   const type = data.type ?? 'command';
+  if (typeof type === 'string' && UNSUPPORTED_TYPES.includes(type)) throw file.error(['type'], `is '${type}': ${type} jobs are not supported yet (command, pipeline and sweep jobs are).`);
   if (typeof type !== 'string' || !JOB_TYPES.includes(type as JobType)) {
     throw file.error(['type'], `must be command, pipeline or sweep (got '${String(type)}').`);
   }

@@ -1,17 +1,20 @@
-// Turns the references of a job YAML into what the service takes: compute and asset ARM ids, curated
-// environments as they are, inline environments registered as anonymous versions, local code and
-// inputs uploaded (deduplicated) to the workspace's default datastore.
+// Turns the references of a job YAML into what the service takes, as azure-ai-ml does: compute,
+// datastore and asset ARM ids (`@latest` looked up), anonymous environments and components registered
+// under their content hashes, local code, inputs and build contexts uploaded (deduplicated) to the
+// workspace's default datastore.
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { AzureError, azureCall, toAzureError } from '../azure/errors.js';
-import { longDatastoreUri, workspaceArmId, type WorkspaceRef } from '../azure/references.js';
-import { describeLocalAsset, type LocalAsset } from '../storage/asset-hash.js';
+import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
+import { contentHash, describeLocalAsset, type LocalAsset } from '../storage/asset-hash.js';
 import { uploadAsset } from '../storage/blob-engine.js';
 import type { Datastore, DatastoreResolver } from './datastores.js';
-import { checkLocalCode, type Resolver } from './job-body.js';
+import { PLACEHOLDER_FILE, PLACEHOLDER_TEXT, uploadedInputUri, type AnonymousEnvironment, type AssetKind, type Resolver } from './job-body.js';
 import type { JobFile, Path } from './job-yaml.js';
+import { ANONYMOUS_COMPONENT, ANONYMOUS_ENVIRONMENT } from './python-compat.js';
 
 export interface UploadRecord {
   what: string;
@@ -21,8 +24,12 @@ export interface UploadRecord {
   files: number;
 }
 
+type Json = Record<string, unknown>;
+
 export class AzureResolver implements Resolver {
   readonly uploads: UploadRecord[] = [];
+  /** Anonymous assets registered for this job: kind, name, version. */
+  readonly registered: Array<{ kind: string; name: string; version: string }> = [];
   private readonly base: string;
 
   constructor(
@@ -39,89 +46,121 @@ export class AzureResolver implements Resolver {
     return name.startsWith('/subscriptions/') ? name : `${this.base}/computes/${name}`;
   }
 
-  async environmentId(value: string | Record<string, unknown>, at: Path): Promise<string> {
-    if (typeof value !== 'string') return this.inlineEnvironment(value, at);
-    if (value.startsWith('/subscriptions/') || value.startsWith('azureml://registries/')) return value;
-    const ref = value.replace(/^azureml:/, '');
-    // Curated environments live in the service's registry; it expands the reference itself.
-    if (/^AzureML-/.test(ref)) return value.startsWith('azureml:') ? value : `azureml:${value}`;
-    const latest = /^([^:@]+)@latest$/.exec(ref);
-    if (latest) {
-      const container = await azureCall(`Looking up the latest version of environment ${latest[1]}`, () =>
-        this.ml.environmentContainers.get(this.ws.resourceGroup, this.ws.workspace, latest[1]),
+  async datastoreId(name: string): Promise<string> {
+    return `${this.base}/datastores/${name}`;
+  }
+
+  /** A version's ARM id; without a version, the container's latest (as `az ml` resolves `@latest`). */
+  async assetId(kind: AssetKind, name: string, version: string | undefined, at: Path): Promise<string> {
+    if (version) return `${this.base}/${kind}/${name}/versions/${version}`;
+    const what = { data: 'data asset', models: 'model', environments: 'environment', components: 'component', codes: 'code' }[kind];
+    const get = () => {
+      const rg = this.ws.resourceGroup;
+      const w = this.ws.workspace;
+      switch (kind) {
+        case 'data':
+          return this.ml.dataContainers.get(rg, w, name);
+        case 'models':
+          return this.ml.modelContainers.get(rg, w, name);
+        case 'environments':
+          return this.ml.environmentContainers.get(rg, w, name);
+        case 'components':
+          return this.ml.componentContainers.get(rg, w, name);
+        default:
+          return this.ml.codeContainers.get(rg, w, name);
+      }
+    };
+    let latest: string | undefined;
+    try {
+      latest = (await get()).properties.latestVersion ?? undefined;
+    } catch (error) {
+      const wrapped = toAzureError(error, `Looking up the latest version of ${what} ${name}`);
+      if (wrapped instanceof AzureError && wrapped.status === 404) throw this.file.error(at, `names ${what} '${name}', which does not exist in workspace ${this.ws.workspace}.`);
+      throw wrapped;
+    }
+    if (!latest) throw this.file.error(at, `names ${what} '${name}', which has no versions.`);
+    return `${this.base}/${kind}/${name}/versions/${latest}`;
+  }
+
+  async registerEnvironment(env: AnonymousEnvironment, at: Path): Promise<string> {
+    void at;
+    const properties = { ...env.properties };
+    if (env.buildContext) {
+      // azure-ai-ml uploads a build context like code and sends its folder URL (with a trailing slash).
+      const store = await this.datastores.default(this.ws);
+      const asset = await describeLocalAsset(env.buildContext);
+      const result = await uploadTo(store, asset, `the build context ${path.basename(env.buildContext)}`, () =>
+        uploadAsset(store.container, asset, { name: ANONYMOUS_ENVIRONMENT, version: env.version }, { signal: this.signal }),
       );
-      const version = container.properties.latestVersion;
-      if (!version) throw this.file.error(at, `names environment '${latest[1]}', which has no versions.`);
-      return `${this.base}/environments/${latest[1]}/versions/${version}`;
+      this.uploads.push({ what: 'build context', source: path.relative(this.file.dir, env.buildContext) || '.', uploaded: result.uploaded, bytes: result.bytes, files: result.files });
+      properties.build = { ...(properties.build as Json), contextUri: `${store.container.url.replace(/\?.*$/, '')}/${asset.assetPath}/` };
     }
-    const named = /^([^:@]+):([^:@]+)$/.exec(ref);
-    if (named) return `${this.base}/environments/${named[1]}/versions/${named[2]}`;
-    throw this.file.error(at, `must be azureml:<name>:<version>, azureml:<name>@latest, a curated azureml:AzureML-… environment or an inline image (got '${value}').`);
-  }
-
-  private async inlineEnvironment(spec: Record<string, unknown>, at: Path): Promise<string> {
-    const image = spec.image;
-    if (typeof image !== 'string' || !image) throw this.file.error([...at, 'image'], 'is required for an inline environment (a Docker image).');
-    let conda: string | undefined;
-    if (spec.conda_file !== undefined) {
-      const file = path.resolve(this.file.dir, String(spec.conda_file));
-      if (!existsSync(file)) throw this.file.error([...at, 'conda_file'], `names ${String(spec.conda_file)}, which does not exist next to the job file.`);
-      conda = readFileSync(file, 'utf8');
-    }
-    // Anonymous environments are versioned by their content, as azure-ai-ml does, so the same spec is registered once.
-    const version = createHash('md5').update(JSON.stringify({ image, conda: conda ?? '' })).digest('hex');
-    const name = 'CliV2AnonymousEnvironment';
-    await azureCall(`Registering the job's inline environment (${image})`, () =>
-      this.ml.environmentVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, name, version, {
-        properties: { image, ...(conda ? { condaFile: conda } : {}), isAnonymous: true },
-      }),
+    await azureCall(`Registering the job's inline environment (${ANONYMOUS_ENVIRONMENT}:${env.version})`, () =>
+      this.ml.environmentVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, ANONYMOUS_ENVIRONMENT, env.version, { properties } as never),
     );
-    return `${this.base}/environments/${name}/versions/${version}`;
+    this.registered.push({ kind: 'environment', name: ANONYMOUS_ENVIRONMENT, version: env.version });
+    return `${this.base}/environments/${ANONYMOUS_ENVIRONMENT}/versions/${env.version}`;
   }
 
-  async codeId(value: string, at: Path): Promise<string> {
-    if (value.startsWith('/subscriptions/')) return value;
-    const named = /^azureml:([^:@/]+):([^:@/]+)$/.exec(value);
-    if (named) return `${this.base}/codes/${named[1]}/versions/${named[2]}`;
-    const local = path.resolve(this.file.dir, value);
-    await checkLocalCode(this.file, value, at);
+  async codeId(folder: string, at: Path, options: { component: boolean }): Promise<string> {
+    void at;
+    const asset = await describeLocalAsset(folder, options.component ? { extraIgnores: ['__pycache__'] } : {});
+    return this.registerCode(asset, path.relative(this.file.dir, folder) || '.', `${this.base}`);
+  }
+
+  async placeholderCodeId(): Promise<string> {
+    // A component without code gets azure-ai-ml's one-line placeholder file, so that all such
+    // components share one code version (and so their anonymous versions).
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mlops-placeholder-'));
+    try {
+      const file = path.join(dir, PLACEHOLDER_FILE);
+      writeFileSync(file, PLACEHOLDER_TEXT);
+      return await this.registerCode(await describeLocalAsset(file), 'component placeholder', this.base);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async registerCode(asset: LocalAsset, source: string, base: string): Promise<string> {
     const store = await this.datastores.default(this.ws);
-    const asset = await describeLocalAsset(local);
     const name = randomUUID();
-    const result = await uploadTo(store, asset, `the code folder ${value}`, () => uploadAsset(store.container, asset, { name, version: '1' }, { signal: this.signal }));
-    this.uploads.push({ what: 'code', source: value, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
+    const result = await uploadTo(store, asset, `the code folder ${source}`, () => uploadAsset(store.container, asset, { name, version: '1' }, { signal: this.signal }));
+    this.uploads.push({ what: 'code', source, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
     // An earlier upload of the same content was registered as a code version: reuse it if it is still there.
     if (!result.uploaded && result.previous?.name && result.previous.version) {
       const previous = result.previous as { name: string; version: string };
       const found = await this.ml.codeVersions.get(this.ws.resourceGroup, this.ws.workspace, previous.name, previous.version).catch(() => undefined);
-      if (found) return `${this.base}/codes/${previous.name}/versions/${previous.version}`;
+      if (found) return `${base}/codes/${previous.name}/versions/${previous.version}`;
     }
-    const codeUri = `${store.container.url.replace(/\?.*$/, '')}/${asset.assetPath}`;
-    await azureCall(`Registering the code snapshot of ${value}`, () =>
+    // A folder's URL is the folder; a single file's is the folder it was uploaded into.
+    const remote = asset.isFolder ? asset.assetPath : asset.assetPath.slice(0, asset.assetPath.lastIndexOf('/'));
+    const codeUri = `${store.container.url.replace(/\?.*$/, '')}/${remote}`;
+    const hash = await contentHash(asset);
+    await azureCall(`Registering the code snapshot of ${source}`, () =>
       this.ml.codeVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, name, '1', {
-        properties: { codeUri, isAnonymous: true, properties: { hash_sha256: asset.hash, hash_version: '202208' } },
+        properties: { codeUri, isAnonymous: true, isArchived: false, properties: { hash_sha256: hash, hash_version: '202208' } },
       }),
     );
-    return `${this.base}/codes/${name}/versions/1`;
+    return `${base}/codes/${name}/versions/1`;
   }
 
-  async inputUri(value: string, type: string, at: Path): Promise<string> {
-    if (value.startsWith('azureml://datastores/')) {
-      const m = /^azureml:\/\/datastores\/([^/]+)\/paths\/(.*)$/.exec(value);
-      if (!m) throw this.file.error(at, `is not a valid datastore URI (azureml://datastores/<name>/paths/<path>): ${value}`);
-      return longDatastoreUri(this.ws, m[1], m[2]);
-    }
-    if (/^(azureml|https?|wasbs?|abfss?):\/\//.test(value)) return value;
-    const named = /^azureml:([^:@/]+):([^:@/]+)$/.exec(value);
-    if (named) return `azureml:${this.base}/data/${named[1]}/versions/${named[2]}`;
-    const local = path.resolve(this.file.dir, value);
-    if (!existsSync(local)) throw this.file.error(at, `names '${value}', which does not exist (looked for ${local}).`);
+  async uploadInput(local: string, type: string, at: Path): Promise<string> {
+    void at;
     const store = await this.datastores.default(this.ws);
     const asset = await describeLocalAsset(local);
-    const result = await uploadTo(store, asset, `the input ${value}`, () => uploadAsset(store.container, asset, { name: 'input', version: '1' }, { signal: this.signal }));
-    this.uploads.push({ what: `input (${type})`, source: value, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
-    const blobPath = asset.isFolder ? `${asset.assetPath}/` : asset.files[0].blobPath;
-    return longDatastoreUri(this.ws, store.name, blobPath);
+    const source = path.relative(this.file.dir, local) || '.';
+    const result = await uploadTo(store, asset, `the input ${source}`, () => uploadAsset(store.container, asset, { name: 'input', version: '1' }, { signal: this.signal }));
+    this.uploads.push({ what: `input (${type})`, source, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
+    return uploadedInputUri(store.name, asset.assetPath, asset.isFolder, type);
+  }
+
+  async registerComponent(body: { properties: Json }, version: string, at: Path): Promise<string> {
+    void at;
+    await azureCall(`Registering a pipeline step as anonymous component ${ANONYMOUS_COMPONENT}:${version}`, () =>
+      this.ml.componentVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, ANONYMOUS_COMPONENT, version, body as never),
+    );
+    this.registered.push({ kind: 'component', name: ANONYMOUS_COMPONENT, version });
+    return `${this.base}/components/${ANONYMOUS_COMPONENT}/versions/${version}`;
   }
 }
 

@@ -9,6 +9,15 @@ import { logsToStream, pollInterval, TERMINAL, type ChildRun, type JobClient } f
 /** Lines of the job's log kept for the failure message. */
 const TAIL_LINES = 20;
 
+export interface FailedStep {
+  /** The step's name in the pipeline (its display name), or the trial's run id. */
+  name: string;
+  runId: string;
+  status: string;
+  error?: string;
+  tail: string[];
+}
+
 export interface WaitResult {
   status: string;
   seconds: number;
@@ -16,6 +25,8 @@ export interface WaitResult {
   error?: string;
   tail: string[];
   children: ChildRun[];
+  /** A pipeline's steps or a sweep's trials that did not complete, with their own error and log tail. */
+  failedSteps: FailedStep[];
 }
 
 /**
@@ -39,31 +50,58 @@ export async function waitForJob(
   let polls = 0;
   const elapsed = () => (Date.now() - started) / 1000;
 
-  // Streaming is a courtesy: a failure to read the logs goes to the debug log and never fails the
-  // step (the job's own status decides that); the next poll tries again.
-  const stream = async () => {
-    if (!options.streamLogs) return;
-    try {
-      const details = await jobs.details(name);
-      for (const [file, url] of logsToStream(details.logFiles ?? {})) {
-        const from = offsets.get(file) ?? 0;
-        const text = await jobs.readLog(url, from, options.signal);
-        // Only complete lines: a partly written last line waits for the next poll.
-        const end = text.lastIndexOf('\n') + 1;
-        if (end === 0) continue;
-        offsets.set(file, from + Buffer.byteLength(text.slice(0, end)));
-        const lines = text.slice(0, end).replace(/\n$/, '').split('\n');
-        platform.startGroup(`${file} (+${lines.length} lines)`);
+  const childTails = new Map<string, string[]>();
+  /** New complete lines of one run's logs, each file in its own collapsible group. */
+  const streamRun = async (runId: string, label: string | undefined, into: string[]) => {
+    const details = await jobs.details(runId);
+    for (const [file, url] of logsToStream(details.logFiles ?? {})) {
+      const key = `${runId}/${file}`;
+      const from = offsets.get(key) ?? 0;
+      const text = await jobs.readLog(url, from, options.signal);
+      // Only complete lines: a partly written last line waits for the next poll.
+      const end = text.lastIndexOf('\n') + 1;
+      if (end === 0) continue;
+      offsets.set(key, from + Buffer.byteLength(text.slice(0, end)));
+      const lines = text.slice(0, end).replace(/\n$/, '').split('\n');
+      if (options.streamLogs) {
+        platform.startGroup(`${label ? `${label}: ` : ''}${file} (+${lines.length} lines)`);
         platform.beginToolOutput();
         for (const line of lines) platform.writeToolOutput(line, 'stdout');
         platform.endToolOutput();
         platform.endGroup();
-        tail.push(...lines);
-        tail.splice(0, Math.max(0, tail.length - TAIL_LINES));
+      }
+      into.push(...lines);
+      into.splice(0, Math.max(0, into.length - TAIL_LINES));
+    }
+  };
+  // Streaming is a courtesy: a failure to read the logs goes to the debug log and never fails the
+  // step (the job's own status decides that); the next poll tries again. A pipeline's steps (and a
+  // sweep's trials) are read too, each under its own name, once they have started.
+  const stream = async () => {
+    try {
+      if (options.streamLogs) await streamRun(name, undefined, tail);
+      for (const child of children) {
+        if (!child.status || ['NotStarted', 'Queued'].includes(child.status)) continue;
+        if (!childTails.has(child.runId)) childTails.set(child.runId, []);
+        await streamRun(child.runId, child.displayName ?? child.runId, childTails.get(child.runId)!);
       }
     } catch (error) {
       platform.debug(`Could not read the job's logs this time (will try again): ${loggableText((error as Error).message)}`);
     }
+  };
+  const failedSteps = async (): Promise<FailedStep[]> => {
+    const failed: FailedStep[] = [];
+    for (const child of children.filter((c) => c.status === 'Failed' || c.status === 'NotResponding')) {
+      let error: string | undefined;
+      try {
+        const e = (await jobs.details(child.runId)).error?.error;
+        if (e?.message) error = `${e.code ? `${e.code}: ` : ''}${e.message}`;
+      } catch {
+        /* its status says enough */
+      }
+      failed.push({ name: child.displayName ?? child.runId, runId: child.runId, status: String(child.status), error, tail: childTails.get(child.runId) ?? [] });
+    }
+    return failed;
   };
 
   try {
@@ -99,12 +137,21 @@ export async function waitForJob(
             /* the status says enough */
           }
         }
-        return { status, seconds: elapsed(), timedOut: false, error, tail, children };
+        // The children's last state (a step that failed between two polls) before reporting them.
+        if (children.length && status !== 'Completed') {
+          try {
+            children = await jobs.children(name);
+            await stream();
+          } catch {
+            /* what we have is reported */
+          }
+        }
+        return { status, seconds: elapsed(), timedOut: false, error, tail, children, failedSteps: status === 'Completed' ? [] : await failedSteps() };
       }
       if (options.timeoutMs !== undefined && Date.now() - started >= options.timeoutMs) {
         platform.warning(`Job ${name} is still ${status} after ${formatSeconds(elapsed())}; cancelling it.`);
         await jobs.cancel(name);
-        return { status: 'Canceled', seconds: elapsed(), timedOut: true, tail, children };
+        return { status: 'Canceled', seconds: elapsed(), timedOut: true, tail, children, failedSteps: [] };
       }
       const waitMs = Math.max(pollInterval(polls++), retryAfter) * 1000;
       retryAfter = 0;

@@ -31,10 +31,26 @@ export interface InputDeclaration {
   max?: number;
   /** Classic-editor group (Azure DevOps `groups`). */
   group?: string;
+  /** Azure DevOps classic editor: an editable dropdown filled from ARM through the service connection. */
+  picker?: Picker;
   /** Secrets: masked as soon as they are read. */
   secret?: boolean;
   /** An input only one platform has (GitHub's client-id, Azure DevOps' service connection). */
   only?: 'github' | 'azure-devops';
+}
+
+/**
+ * What a classic-editor dropdown lists, read from ARM through an AzureRM service connection. The other
+ * fields name the inputs (kebab-case) whose values the list depends on.
+ */
+export interface Picker {
+  resource: 'resource-groups' | 'workspaces' | 'computes' | 'online-endpoints' | 'models';
+  /** The service-connection input; default `azure-subscription`. */
+  connection?: string;
+  /** The resource-group input; default `resource-group`. */
+  resourceGroup?: string;
+  /** The workspace input; default `workspace`. */
+  workspace?: string;
 }
 
 export interface OutputDeclaration {
@@ -59,9 +75,13 @@ export interface StepDeclaration {
     name: string;
     /** Fixed GUID: never change it once published. */
     guid: string;
+    /**
+     * Major version: the task folder is `<name>V<major>` and pipelines pin `<name>@<major>`. Minor and
+     * patch come from package.json's version, so every release of the extension updates every task.
+     */
+    major: number;
     friendlyName: string;
     category: 'Build' | 'Utility' | 'Test' | 'Package' | 'Deploy';
-    version: { Major: number; Minor: number; Patch: number };
     instanceNameFormat: string;
     /**
      * Azure DevOps execution handlers. Default: Node24 and Node20_1 with the same bundle. Steps that
@@ -80,5 +100,5 @@ export function camelCase(kebab: string): string {
 }
 
 export function taskFolder(step: StepDeclaration): string {
-  return `${step.task.name}V${step.task.version.Major}`;
+  return `${step.task.name}V${step.task.major}`;
 }

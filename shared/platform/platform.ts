@@ -44,6 +44,13 @@ export interface ServiceConnection {
   federation?: { accessToken: string; oidcRequestUri: string };
 }
 
+/** Where this run comes from, for lineage on what a step registers: commit, repository, run link. */
+export interface Provenance {
+  commit?: string;
+  repository?: string;
+  runUrl?: string;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
   /** Root of the checked-out repository (GITHUB_WORKSPACE / Build.SourcesDirectory). */
@@ -85,6 +92,8 @@ export interface Platform {
   federatedToken(audience: string, serviceConnection?: ServiceConnection): Promise<string>;
   /** The service connection an input names (Azure DevOps); undefined where the platform has none. */
   serviceConnection(word: string): ServiceConnection | undefined;
+  /** The commit, repository and run link of this run, from the runner's or agent's variables. */
+  provenance(): Provenance;
 
   /** Ends the step. Called exactly once, by the runner. */
   complete(result: 'succeeded' | 'failed', message: string): void;

@@ -82,12 +82,16 @@ function compareLower(a: string, b: string): number {
   return compareCodePoints(a.toLowerCase(), b.toLowerCase());
 }
 
-export async function describeLocalAsset(source: string): Promise<LocalAsset> {
+/**
+ * `extraIgnores`: patterns applied after the folder's own ignore file (azure-ai-ml's
+ * ComponentIgnoreFile adds `__pycache__` for a component's code).
+ */
+export async function describeLocalAsset(source: string, options: { extraIgnores?: string[] } = {}): Promise<LocalAsset> {
   const stat = await fs.stat(source);
   const hash = createHash('md5').update(SEED);
   const files: LocalFile[] = [];
   if (stat.isDirectory()) {
-    await hashFolder(source, source, IgnoreRules.forFolder(source), hash, files);
+    await hashFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), hash, files);
   } else {
     await hashFile(source, hash);
     files.push({ absolute: source, readFrom: await linkTarget(source), relative: path.basename(source), size: stat.size, blobPath: '' });

@@ -22,12 +22,12 @@ export class IgnoreRules {
     return new IgnoreRules([]);
   }
 
-  static forFolder(root: string): IgnoreRules {
+  static forFolder(root: string, extra: string[] = []): IgnoreRules {
     for (const name of ['.amlignore', '.gitignore']) {
       const file = path.join(root, name);
-      if (existsSync(file)) return IgnoreRules.parse(readFileSync(file, 'utf8'), file);
+      if (existsSync(file)) return IgnoreRules.parse([readFileSync(file, 'utf8'), ...extra].join('\n'), file);
     }
-    return IgnoreRules.none();
+    return extra.length ? IgnoreRules.parse(extra.join('\n')) : IgnoreRules.none();
   }
 
   static parse(text: string, file?: string): IgnoreRules {

@@ -104,7 +104,7 @@ describe.each(contracts)('train, as $name runs it', (contract) => {
     await admin('DELETE', '/requests');
     const key = await contract.run({ 'job-file': 'jobs-fixtures/bad-key.yml' }, { workspace: ws });
     expect(key.failure).toBe(
-      'jobs-fixtures/bad-key.yml:8: enviroment_variables: is not a key this job can have (expected one of type, name, display_name, experiment_name, description, tags, properties, compute, inputs, outputs, identity, command, code, environment, environment_variables, distribution, resources, limits).',
+      'jobs-fixtures/bad-key.yml:8: enviroment_variables: is not a key this job can have (expected one of type, name, display_name, experiment_name, description, tags, properties, compute, inputs, outputs, identity, command, code, environment, environment_variables, distribution, resources, limits, services).',
     );
     const binding = await contract.run({ 'job-file': 'jobs-fixtures/bad-binding.yml' }, { workspace: ws });
     expect(binding.failure).toBe(

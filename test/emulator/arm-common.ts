@@ -8,6 +8,11 @@ import { audiences, decodeJwt, nowSeconds, verifyJwtSignature, type JwtClaims } 
 import type { World, Workspace } from './world.js';
 
 export const API_VERSION = '2022-10-01';
+/**
+ * Also served where the shapes are the same: what azure-ai-ml 1.4.0 (and so `az ml`) calls on the
+ * workspace, compute, datastore, asset and job routes.
+ */
+export const SDK_API_VERSIONS = ['2022-10-01', '2022-10-01-preview', '2022-05-01', '2022-02-01-preview'];
 export const PROVIDER = 'Microsoft.MachineLearningServices';
 
 /** ARM's own error envelope: {error:{code, message, target?, details?}}. */
@@ -115,7 +120,7 @@ export function resourceTypeOf(providerSegments: string[]): string {
   return types.join('/') || 'workspaces';
 }
 
-export function checkApiVersion(ctx: Ctx, type: string, location: string): void {
+export function checkApiVersion(ctx: Ctx, type: string, location: string, accepted: string[] = [API_VERSION]): void {
   const v = ctx.query('api-version');
   if (v === undefined || v === '') {
     throw armError(400, 'MissingApiVersionParameter', 'The api-version query parameter (?api-version=) is required for all requests.');
@@ -123,11 +128,11 @@ export function checkApiVersion(ctx: Ctx, type: string, location: string): void 
   if (!/^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$/i.test(v)) {
     throw armError(400, 'InvalidApiVersionParameter', `The api-version '${v}' is invalid. The supported versions are '${API_VERSION}'.`);
   }
-  if (v !== API_VERSION) {
+  if (!accepted.includes(v)) {
     throw armError(
       400,
       'NoRegisteredProviderFound',
-      `No registered resource provider found for location '${location}' and API version '${v}' for type '${type}'. The supported api-versions are '${API_VERSION}'. The supported locations are 'eastus'.`,
+      `No registered resource provider found for location '${location}' and API version '${v}' for type '${type}'. The supported api-versions are '${accepted.join("', '")}'. The supported locations are 'eastus'.`,
     );
   }
 }

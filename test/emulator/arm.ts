@@ -3,7 +3,7 @@
 // workspace's resources. Workspaces, computes and datastores are served here; assets, jobs and online
 // endpoints in their own modules.
 import { Ctx, HttpError, type Reply } from './http.js';
-import { API_VERSION, armError, callerOf, checkApiVersion, mlError, Operations, page, PROVIDER, requireArmToken, resourceTypeOf, systemData } from './arm-common.js';
+import { API_VERSION, armError, callerOf, checkApiVersion, mlError, Operations, page, PROVIDER, requireArmToken, resourceTypeOf, SDK_API_VERSIONS, systemData } from './arm-common.js';
 import { assetKind, handleAssets, methodNotAllowed } from './assets.js';
 import type { Endpoints } from './endpoints.js';
 import type { JobStore } from './jobs.js';
@@ -36,7 +36,11 @@ export class Arm {
     if (providerAt >= 0 && segs[providerAt + 1]?.toLowerCase() !== PROVIDER.toLowerCase()) {
       throw armError(404, 'InvalidResourceNamespace', `The resource namespace '${segs[providerAt + 1] ?? ''}' is invalid.`);
     }
-    if (providerAt >= 0) checkApiVersion(ctx, resourceTypeOf(providerSegs[0]?.toLowerCase() === 'locations' ? providerSegs.slice(2) : providerSegs), this.defaultLocation);
+    if (providerAt >= 0) {
+      const type = resourceTypeOf(providerSegs[0]?.toLowerCase() === 'locations' ? providerSegs.slice(2) : providerSegs);
+      // Online endpoints changed shape between these versions; everything else azure-ai-ml calls did not.
+      checkApiVersion(ctx, type, this.defaultLocation, /onlineendpoints/i.test(type) ? [API_VERSION] : SDK_API_VERSIONS);
+    }
     if (sub.toLowerCase() !== this.world.subscriptionId.toLowerCase()) {
       throw armError(404, 'SubscriptionNotFound', `The subscription '${sub}' could not be found.`);
     }
@@ -56,16 +60,16 @@ export class Arm {
       }
       throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
     }
-    if (segs[2]?.toLowerCase() !== 'resourcegroups' || !segs[3]) throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
+    if (segs[2]?.toLowerCase() !== 'resourcegroups') throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
+    if (segs.length === 3) {
+      if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
+      const groups = [...new Map(this.world.workspaces.map((w) => [w.resourceGroup.toLowerCase(), w])).values()];
+      return { status: 200, body: { value: groups.map((w) => this.resourceGroup(w)) } };
+    }
     const rg = segs[3];
     const known = this.world.workspaces.find((w) => w.resourceGroup.toLowerCase() === rg.toLowerCase());
     if (!known) throw armError(404, 'ResourceGroupNotFound', `Resource group '${rg}' could not be found.`);
-    if (segs.length === 4) {
-      return {
-        status: 200,
-        body: { id: `/subscriptions/${this.world.subscriptionId}/resourceGroups/${known.resourceGroup}`, name: known.resourceGroup, type: 'Microsoft.Resources/resourceGroups', location: known.location, properties: { provisioningState: 'Succeeded' } },
-      };
-    }
+    if (segs.length === 4) return { status: 200, body: this.resourceGroup(known) };
     if (providerAt !== 4 || providerSegs[0]?.toLowerCase() !== 'workspaces') throw armError(404, 'NotFound', `The requested resource '${ctx.path}' was not found.`);
     if (providerSegs.length === 1) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
@@ -89,6 +93,16 @@ export class Arm {
     return this.workspaceChild(ctx, ws, rest, claims);
   }
 
+  private resourceGroup(ws: Workspace) {
+    return {
+      id: `/subscriptions/${this.world.subscriptionId}/resourceGroups/${ws.resourceGroup}`,
+      name: ws.resourceGroup,
+      type: 'Microsoft.Resources/resourceGroups',
+      location: ws.location,
+      properties: { provisioningState: 'Succeeded' },
+    };
+  }
+
   private subscription() {
     return {
       id: `/subscriptions/${this.world.subscriptionId}`,
@@ -101,7 +115,7 @@ export class Arm {
 
   private async workspaceChild(ctx: Ctx, ws: Workspace, rest: string[], claims: JwtClaims): Promise<Reply> {
     const head = rest[0].toLowerCase();
-    if (assetKind(head)) return handleAssets(this.world, ctx, ws, rest, claims);
+    if (assetKind(head)) return handleAssets(this.world, ctx, ws, rest, claims, this.jobs.outputLocation);
     switch (head) {
       case 'jobs':
         return this.jobs.handle(ctx, ws, rest, claims);

@@ -224,7 +224,12 @@ describe('ARM token checks', () => {
     await expect(client.workspaces.get(config.dev.resourceGroup, config.dev.workspace)).rejects.toMatchObject({
       statusCode: 400,
       code: 'NoRegisteredProviderFound',
-      message: expect.stringMatching(/API version '2023-04-01' for type 'workspaces'\. The supported api-versions are '2022-10-01'/),
+      message: expect.stringMatching(/API version '2023-04-01' for type 'workspaces'\. The supported api-versions are '2022-10-01', '2022-10-01-preview', '2022-05-01', '2022-02-01-preview'\./),
     });
+    // What azure-ai-ml 1.4.0 calls on the same routes is served too.
+    for (const v of ['2022-02-01-preview', '2022-05-01', '2022-10-01-preview']) {
+      const r = await fetch(`${url}?api-version=${v}`, { headers: { Authorization: `Bearer ${token}` } });
+      expect(r.status).toBe(200);
+    }
   });
 });

@@ -206,6 +206,7 @@ export class JobStore {
       isArchived: p.isArchived ?? false,
       status: job.status,
       services: {
+        ...(p.services ?? {}),
         Tracking: { jobServiceType: 'Tracking', port: null, endpoint: this.trackingUri(ws), status: null, errorMessage: null, properties: null },
         Studio: {
           jobServiceType: 'Studio',

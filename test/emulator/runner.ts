@@ -179,6 +179,8 @@ export class Runner {
         throw new JobFailure('SystemError', injected);
       }
 
+      // Azure ML creates ./outputs and ./logs for every job; what lands there becomes the job's artifacts.
+      for (const folder of ['outputs', 'logs']) await mkdir(path.join(codeDir, folder), { recursive: true });
       const command = expand(String(p.command), (expr) => values.get(expr));
       if (!(await this.step(job, 'Running'))) return this.finishCanceled(job);
       const exit = await this.execute(job, command, codeDir, { ...env, ...this.jobEnvironment(job, dir) }, log.stream);
@@ -350,8 +352,11 @@ export class Runner {
         if (child.status !== 'Completed') {
           for (const rest of order.slice(order.indexOf(name) + 1)) this.jobs.setStatus(children.get(rest)!, 'Canceled');
           if (job.cancelRequested) return this.finishCanceled(job);
-          const err = child.error ?? { code: 'UserError', message: `Step ${name} ${child.status.toLowerCase()}.` };
-          this.jobs.setStatus(job, 'Failed', { code: err.code, message: `Pipeline step '${name}' (${child.name}) failed: ${err.message}` });
+          // Azure's pipeline error names the failed node but not its error: that stays on the child run.
+          this.jobs.setStatus(job, 'Failed', {
+            code: 'UserError',
+            message: `Pipeline has failed child jobs. Failed nodes: /${name}. For more details and logs, please go to the job detail page and check the child jobs.`,
+          });
           return;
         }
       }
@@ -393,6 +398,10 @@ export class Runner {
       const m = typeof text === 'string' ? /^\s*\$\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}\s*$/.exec(text) : null;
       return m?.[1];
     };
+    // Component inputs the step leaves out take the component's default.
+    for (const [name, spec] of Object.entries((def.specInputs ?? {}) as Record<string, Props>)) {
+      if (!(name in (def.inputs as object)) && spec && typeof spec === 'object' && spec.default !== undefined) inputs[name] = { jobInputType: 'literal', value: String(spec.default) };
+    }
     for (const [name, raw] of Object.entries(def.inputs as Record<string, unknown>)) {
       const ref = bindingOf(raw);
       if (ref) {

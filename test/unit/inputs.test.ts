@@ -58,7 +58,7 @@ describe('Inputs', () => {
     title: 'Demo',
     description: 'Demo.',
     branding: { icon: 'x', color: 'blue' },
-    task: { name: 'Demo', guid: '0', friendlyName: 'Demo', category: 'Test', version: { Major: 1, Minor: 0, Patch: 0 }, instanceNameFormat: 'demo' },
+    task: { name: 'Demo', guid: '0', friendlyName: 'Demo', category: 'Test', major: 1, instanceNameFormat: 'demo' },
     groups: [],
     inputs: [
       { ...base, name: 'max-line-length', type: 'integer' },

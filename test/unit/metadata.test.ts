@@ -14,7 +14,7 @@ const read = (...parts: string[]) => fs.readFileSync(path.join(ROOT, ...parts), 
 describe.each(shippedSteps.map((s) => [s.id, s] as const))('%s metadata', (_id, step) => {
   test('action.yml and task.json are what the declaration generates', () => {
     expect(read('actions', step.id, 'action.yml')).toBe(actionYaml(step, version));
-    expect(JSON.parse(read('tasks', taskFolder(step), 'task.json'))).toEqual(taskJson(step));
+    expect(JSON.parse(read('tasks', taskFolder(step), 'task.json'))).toEqual(taskJson(step, version));
   });
 
   test('both platforms name the same words: kebab-case on GitHub, camelCase on Azure DevOps', () => {
@@ -30,6 +30,24 @@ describe.each(shippedSteps.map((s) => [s.id, s] as const))('%s metadata', (_id, 
     for (const input of task.inputs) {
       const gh = Object.entries(action.inputs).find(([k]) => camelCase(k) === input.name)?.[1] as { default?: string } | undefined;
       if (gh) expect(input.defaultValue).toBe(gh.default ?? '');
+    }
+  });
+
+  test("the task's version is the package's, so every release updates every task", () => {
+    const task = JSON.parse(read('tasks', taskFolder(step), 'task.json'));
+    expect(`${task.version.Major}.${task.version.Minor}.${task.version.Patch}`).toBe(version);
+    expect(taskFolder(step)).toBe(`${step.task.name}V${task.version.Major}`);
+  });
+
+  test('every dropdown binding reads through a service connection input and names only inputs the task has', () => {
+    const task = JSON.parse(read('tasks', taskFolder(step), 'task.json'));
+    const byName = new Map<string, { type: string; properties?: Record<string, string> }>(task.inputs.map((i: { name: string }) => [i.name, i]));
+    for (const binding of task.dataSourceBindings ?? []) {
+      expect(byName.get(binding.target)?.type).toBe('pickList');
+      expect(byName.get(binding.target)?.properties?.EditableOptions).toBe('True');
+      expect(byName.get(/^\$\((\w+)\)$/.exec(binding.endpointId)?.[1] ?? '')?.type).toBe('connectedService:AzureRM');
+      for (const [, name] of binding.endpointUrl.matchAll(/\$\((\w+)\)/g)) expect(byName.has(name)).toBe(true);
+      expect(binding.endpointUrl).toMatch(/^\{\{\{endpoint\.url\}\}\}subscriptions\/\{\{\{endpoint\.subscriptionId\}\}\}\/.*\?api-version=\d{4}-\d{2}-\d{2}$/);
     }
   });
 

@@ -19,7 +19,7 @@ export const banditDeclaration: StepDeclaration = {
     guid: 'f556f0e0-ccb7-4a9c-b301-8a17c1e02e0e',
     friendlyName: 'Python security scan (bandit)',
     category: 'Test',
-    version: { Major: 1, Minor: 0, Patch: 0 },
+    major: 1,
     instanceNameFormat: 'bandit $(paths)',
   },
   groups: [toolingGroup, reportsGroup],

@@ -19,7 +19,7 @@ export const lintDeclaration: StepDeclaration = {
     guid: '8d0b4bf6-3e18-4e58-b246-4a5f5fe2db67',
     friendlyName: 'Python lint (flake8)',
     category: 'Test',
-    version: { Major: 1, Minor: 0, Patch: 0 },
+    major: 1,
     instanceNameFormat: 'flake8 $(paths)',
   },
   groups: [toolingGroup, reportsGroup],

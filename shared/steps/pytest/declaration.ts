@@ -19,7 +19,7 @@ export const pytestDeclaration: StepDeclaration = {
     guid: 'a674e766-a430-4c39-bfb1-2b8eb1169aa4',
     friendlyName: 'Python tests (pytest)',
     category: 'Test',
-    version: { Major: 1, Minor: 0, Patch: 0 },
+    major: 1,
     instanceNameFormat: 'pytest $(paths)',
   },
   groups: [{ name: 'coverage', displayName: 'Coverage', expanded: false }, toolingGroup, reportsGroup],

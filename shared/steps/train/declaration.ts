@@ -12,8 +12,8 @@ export const trainDeclaration: StepDeclaration = {
     guid: 'bc785f71-2b15-4613-964d-781cf8aeb13f',
     friendlyName: 'Azure ML training job',
     category: 'Build',
-    version: { Major: 1, Minor: 0, Patch: 0 },
-    instanceNameFormat: 'Azure ML job $(jobFile)',
+    major: 1,
+    instanceNameFormat: 'Train on Azure ML: $(jobFile)',
     // @azure/identity 4 needs Node 22 or later: no Node20_1 handler.
     handlers: ['Node24'],
   },
@@ -36,7 +36,14 @@ export const trainDeclaration: StepDeclaration = {
     },
     { name: 'experiment-name', type: 'string', label: 'Experiment', description: "Experiment to file the job under; overrides the YAML's experiment_name.", group: 'job' },
     { name: 'display-name', type: 'string', label: 'Display name', description: "Display name of the job; overrides the YAML's display_name.", group: 'job' },
-    { name: 'compute', type: 'string', label: 'Compute', description: "Compute cluster to run on (azureml:<name> or <name>); overrides the YAML's compute.", group: 'job' },
+    {
+      name: 'compute',
+      type: 'string',
+      label: 'Compute',
+      description: "Compute cluster to run on (azureml:<name> or <name>); overrides the YAML's compute.",
+      group: 'job',
+      picker: { resource: 'computes' },
+    },
     {
       name: 'job-name',
       type: 'string',

@@ -31,15 +31,19 @@ async function train(context: StepContext): Promise<StepOutcome> {
   let job: JobBase;
   if (file) {
     const resolver = new AzureResolver(session.ml, session.ws, session.datastores, file, signal);
+    const yamlName = file.data().name;
     const body = await jobBody(file, resolver, {
       experimentName: inputs.string('experiment-name'),
       displayName: inputs.string('display-name'),
       compute: inputs.string('compute'),
+      name: typeof yamlName === 'string' && yamlName ? yamlName : generatedName(),
+      // az ml names an unset experiment after the folder it runs in: the repository here.
+      cwd: platform.workspace,
     });
     for (const u of resolver.uploads) {
       platform.info(u.uploaded ? `Uploaded ${u.what} ${u.source}: ${u.files} files, ${formatBytes(u.bytes)}.` : `${capitalise(u.what)} ${u.source} is unchanged since an earlier upload: nothing uploaded.`);
     }
-    name = body.name ?? generatedName();
+    name = body.name!;
     job = await jobs.submit(name, body.body);
     platform.info(`Submitted ${body.type} job ${name} to workspace ${session.ws.workspace}.`);
   } else {
@@ -86,6 +90,15 @@ async function train(context: StepContext): Promise<StepOutcome> {
 
   if (result.timedOut) {
     return { status: 'failed', message: `Job ${name} did not finish within ${timeoutMinutes} minutes; it was cancelled.` };
+  }
+  if (status !== 'Completed' && result.failedSteps.length) {
+    // A pipeline's own error is generic on Azure: say which step (or trial) failed, with its error and log.
+    const steps = result.failedSteps.map((f) => {
+      const last = f.tail[f.tail.length - 1];
+      const tail = f.tail.length && !(last && f.error?.includes(last)) ? `\nLast lines of its log:\n${f.tail.join('\n')}` : '';
+      return `Step ${f.name} (${f.runId}) ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}`;
+    });
+    return { status: 'failed', message: `Job ${name} ended ${status}.${result.error ? ` ${result.error}` : ''}\n${steps.join('\n')}` };
   }
   if (status !== 'Completed') {
     const error = result.error ? ` ${result.error}` : '';

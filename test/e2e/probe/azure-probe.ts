@@ -13,7 +13,7 @@ export const probeDeclaration: StepDeclaration = {
   title: 'Azure probe (tests only)',
   description: 'Signs in and reads the workspace repeatedly.',
   branding: { icon: 'activity', color: 'gray-dark' },
-  task: { name: 'AzureProbe', guid: '00000000-0000-4000-8000-000000000000', friendlyName: 'Azure probe', category: 'Utility', version: { Major: 1, Minor: 0, Patch: 0 }, instanceNameFormat: 'probe' },
+  task: { name: 'AzureProbe', guid: '00000000-0000-4000-8000-000000000000', friendlyName: 'Azure probe', category: 'Utility', major: 1, instanceNameFormat: 'probe' },
   groups: [azureGroup],
   inputs: [
     ...workspaceInputs,
