@@ -2,8 +2,10 @@
 // vss-extension.json) is generated from these declarations by scripts/build.ts.
 import type { StepDeclaration } from '../platform/declaration.js';
 import { banditDeclaration } from './bandit/declaration.js';
+import { deployDeclaration } from './deploy/declaration.js';
 import { lintDeclaration } from './lint/declaration.js';
 import { pytestDeclaration } from './pytest/declaration.js';
+import { smokeTestDeclaration } from './smoke-test/declaration.js';
 import { trainDeclaration } from './train/declaration.js';
 
-export const shippedSteps: StepDeclaration[] = [lintDeclaration, banditDeclaration, pytestDeclaration, trainDeclaration];
+export const shippedSteps: StepDeclaration[] = [lintDeclaration, banditDeclaration, pytestDeclaration, trainDeclaration, deployDeclaration, smokeTestDeclaration];
