@@ -44,8 +44,13 @@ export interface RolloutResult {
   failedDeployment?: 'deleted' | 'kept' | 'left';
 }
 
-/** How long rollback may take once the run has been cancelled (the runner kills the step soon after). */
-const ROLLBACK_AFTER_CANCEL_MS = 5_000;
+/**
+ * How long rollback may take once the run has been cancelled: the GitHub runner sends SIGTERM 7.5 s after
+ * SIGINT and kills the process 2.5 s later; the Azure DevOps agent allows a similar grace period.
+ */
+const ROLLBACK_AFTER_CANCEL_MS = 8_000;
+/** Rollback otherwise (an operation that never ends must not keep the step forever). */
+const ROLLBACK_MS = 15 * 60_000;
 
 export async function rollout(platform: Platform, endpoints: EndpointClient, stats: RequestStats, options: RolloutOptions): Promise<RolloutResult> {
   const endpointName = options.endpoint.name;
@@ -115,7 +120,7 @@ export async function rollout(platform: Platform, endpoints: EndpointClient, sta
     const why = cancelled ? 'the run was cancelled' : describe(error);
     platform.warning(`Rolling back: ${why}`);
     // Rollback must not obey the cancelled signal; once cancelled it gets a few seconds only.
-    const rollbackSignal = cancelled ? AbortSignal.timeout(ROLLBACK_AFTER_CANCEL_MS) : new AbortController().signal;
+    const rollbackSignal = AbortSignal.timeout(cancelled ? ROLLBACK_AFTER_CANCEL_MS : ROLLBACK_MS);
     let traffic = before;
     if (trafficTouched) traffic = await restoreTraffic(platform, endpoints, endpointName, before, rollbackSignal);
     let logTail: string | undefined;
@@ -131,7 +136,7 @@ export async function rollout(platform: Platform, endpoints: EndpointClient, sta
         platform.info(`Keeping the failed deployment ${d} at 0 % traffic (keep-failed).`);
       } else if (cancelled) {
         failedDeployment = 'left';
-        platform.warning(`Deployment ${d} was left at 0 % traffic: there is no time to delete it after a cancel. Delete it with: az ml online-deployment delete -e ${endpointName} -n ${d} --yes`);
+        platform.warning(`Deployment ${d} was left in place with no traffic: there is no time to delete it after a cancel. Delete it with: az ml online-deployment delete -e ${endpointName} -n ${d} --yes`);
       } else {
         try {
           await endpoints.deleteDeployment(endpointName, d, rollbackSignal);
@@ -160,13 +165,26 @@ async function restoreTraffic(platform: Platform, endpoints: EndpointClient, end
   try {
     const existing = new Set((await endpoints.listDeployments(endpointName)).map((x) => x.name.toLowerCase()));
     const restore = Object.fromEntries(Object.entries(before).filter(([n, w]) => w > 0 || existing.has(n.toLowerCase())));
-    const after = await endpoints.setTraffic(endpointName, restore, signal, { what: `Restoring the traffic of endpoint ${endpointName} to ${formatTraffic(before)}` });
+    const what = `Restoring the traffic of endpoint ${endpointName} to ${formatTraffic(before)}`;
+    let after: EndpointResource;
+    for (;;) {
+      try {
+        after = await endpoints.setTraffic(endpointName, restore, signal, { what });
+        break;
+      } catch (error) {
+        // An operation still running (the traffic change that was interrupted) refuses the update with 409:
+        // wait for it to end, then restore.
+        if (!(error instanceof AzureError && error.status === 409) || signal.aborted) throw error;
+        await sleep(500, signal);
+      }
+    }
     const now = after.properties.traffic ?? {};
     if (sameTraffic(now, before)) platform.info(`Traffic of endpoint ${endpointName} restored: ${formatTraffic(now)}.`);
     else platform.warning(`Traffic of endpoint ${endpointName} is ${formatTraffic(now)}, not ${formatTraffic(before)} as before.`);
     return now;
   } catch (error) {
-    platform.warning(`Could not restore the traffic of endpoint ${endpointName} to ${formatTraffic(before)}: ${describe(error)}`);
+    const command = `az ml online-endpoint update -n ${endpointName} --traffic "${Object.entries(liveTraffic(before)).map(([n, w]) => `${n}=${w}`).join(' ')}"`;
+    platform.warning(`Could not restore the traffic of endpoint ${endpointName} to ${formatTraffic(before)}: ${describe(error)} Restore it with: ${command}`);
     return (await endpoints.getEndpoint(endpointName).catch(() => undefined))?.properties.traffic ?? {};
   }
 }

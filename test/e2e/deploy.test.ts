@@ -85,7 +85,7 @@ async function admin(method: string, route: string, body?: unknown): Promise<unk
 async function trafficOf(endpoint: string): Promise<Record<string, number>> {
   const c = emulator.config;
   const ep = await client.onlineEndpoints.get(c.dev.resourceGroup, c.dev.workspace, endpoint);
-  return Object.fromEntries(Object.entries(ep.properties.traffic ?? {}).filter(([, w]) => w > 0));
+  return Object.fromEntries(Object.entries(ep.properties.traffic ?? {}).filter(([, w]) => w > 0).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 async function deploymentNames(endpoint: string): Promise<string[]> {
@@ -207,6 +207,34 @@ describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract)
     expect(broken.summary).toContain('rolled back');
     expect(await trafficOf(managed)).toEqual({ green: 100 });
     expect(await deploymentNames(managed)).toEqual(['green']);
+  }, 300000);
+
+  test('SIGINT between traffic steps puts the traffic back as it was before exiting', async () => {
+    let child: import('node:child_process').ChildProcess | undefined;
+    const c = emulator.config;
+    const github = contract.name === 'GitHub';
+    const inputs = { 'deployment-file': 'deploy/deployment.yml', 'endpoint-name': managed, model: 'azureml:credit-default:1', traffic: '50,100', 'traffic-interval': '120' };
+    const running = contract.run(deployDeclaration, github ? githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, ...inputs }) : inputs, {
+      workspace: ws,
+      env: github ? { NODE_EXTRA_CA_CERTS: c.caCertPath } : serviceConnectionEnv(c, 'ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' }),
+      timeoutMs: 240000,
+      onSpawn: (spawned) => (child = spawned),
+    });
+    // Cancel as the runner does once half the traffic has moved.
+    let half = false;
+    for (let i = 0; i < 600 && !half; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      half = JSON.stringify(await trafficOf(managed)) === JSON.stringify({ blue: 50, green: 50 });
+    }
+    expect(half).toBe(true);
+    child!.kill('SIGINT');
+    const cancelled = await running;
+    runs.push(cancelled);
+    expect(cancelled.failure).toBe('Cancelled: received SIGINT.');
+    expect(cancelled.stdout).toContain(`Traffic of endpoint ${managed} restored: green 100%.`);
+    expect(cancelled.stdout).toContain('Deployment blue was left in place with no traffic');
+    expect(await trafficOf(managed)).toEqual({ green: 100 });
+    await client.onlineDeployments.beginDeleteAndWait(c.dev.resourceGroup, c.dev.workspace, managed, 'blue', { updateIntervalInMs: 200 });
   }, 300000);
 
   test('a wrong expected answer fails the smoke test with the diff, the request, the response and the log tail', async () => {

@@ -106,7 +106,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   const resolver = new AzureDeploymentResolver(session.ml, session.ws, session.datastores, deploymentFile, signal);
   const deployment = await deploymentSpec(deploymentFile, target, resolver);
   for (const u of resolver.uploads) {
-    platform.info(u.uploaded ? `Uploaded the code ${path.relative(platform.workspace, path.resolve(deploymentFile.file.dir, u.source)) || '.'}: ${u.files} files.` : `The code ${u.source} is unchanged since an earlier upload: nothing uploaded.`);
+    platform.info(u.uploaded ? `Uploaded the code ${path.relative(platform.workspace, path.resolve(deploymentFile.file.dir, u.source)) || '.'}: ${u.files} file${u.files === 1 ? '' : 's'}.` : `The code ${u.source} is unchanged since an earlier upload: nothing uploaded.`);
   }
   if (deployment.endpointName && deployment.endpointName !== endpointName && deploymentFile.fromFile) {
     platform.info(`The deployment YAML names endpoint ${deployment.endpointName}; deploying to ${endpointName}.`);
