@@ -25,10 +25,16 @@ const ABOVE = {
   storage: ['steps'],
 };
 
+/** Layers that import nothing else of shared/. */
+const SELF_CONTAINED = {
+  platform: 'shared/platform is the lowest layer: it imports nothing else of shared/ (docs/architecture.md).',
+  assertions: 'shared/assertions holds pure checks: it imports nothing else of shared/ (docs/architecture.md).',
+};
+
 function layer(name, files, extra = []) {
   const above =
-    name === 'platform'
-      ? [{ group: ['../*', '../**'], message: 'shared/platform is the lowest layer: it imports nothing else of shared/ (docs/architecture.md).' }]
+    name in SELF_CONTAINED
+      ? [{ group: ['../*', '../**'], message: SELF_CONTAINED[name] }]
       : ABOVE[name].map((l) => ({
           group: [`../${l}/*`, `../../${l}/*`],
           message: `shared/${name} is below shared/${l} and must not import it (docs/architecture.md).`,
@@ -59,7 +65,7 @@ export default tseslint.config(
     files: ['actions/**/*.ts', 'tasks/**/*.ts', 'scripts/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [onlyGitHubAdapter, onlyAgentAdapter] }] },
   },
-  ...Object.keys(ABOVE).map((name) => layer(name, [`shared/${name}/**/*.ts`], [onlyGitHubAdapter, onlyAgentAdapter])),
+  ...[...Object.keys(ABOVE), 'assertions'].map((name) => layer(name, [`shared/${name}/**/*.ts`], [onlyGitHubAdapter, onlyAgentAdapter])),
   // The platform layer: the adapters alone touch their SDK; the rest of it neither.
   layer('platform', ['shared/platform/**/*.ts'], [onlyGitHubAdapter, onlyAgentAdapter]),
   layer('platform', [ADAPTERS.github], [onlyAgentAdapter]),

@@ -15,6 +15,8 @@ import {
   type PipelinePolicy,
   type PipelineRequest,
   type PipelineResponse,
+  systemErrorRetryPolicy,
+  throttlingRetryPolicy,
 } from '@azure/core-rest-pipeline';
 import { AnonymousCredential, ContainerClient, newPipeline, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Platform } from '../platform/platform.js';
@@ -105,8 +107,18 @@ export class AzureHttp {
   private readonly pipeline: Pipeline;
   private readonly client: HttpClient = createDefaultHttpClient();
 
-  constructor(platform: Platform, stats: RequestStats, auth?: { credential: TokenCredential; scope: string }) {
+  /**
+   * `retry: 'throttling'` retries only dropped connections and throttling (429, or 503 with Retry-After):
+   * for calls whose 5xx answers are the result being measured — a scoring request whose run() raised
+   * must be reported, not retried six times.
+   */
+  constructor(platform: Platform, stats: RequestStats, auth?: { credential: TokenCredential; scope: string }, options: { retry?: 'all' | 'throttling' } = {}) {
     this.pipeline = createPipelineFromOptions({ userAgentOptions: { userAgentPrefix: userAgent(platform) }, retryOptions: RETRY });
+    if (options.retry === 'throttling') {
+      this.pipeline.removePolicy({ name: 'defaultRetryPolicy' });
+      this.pipeline.addPolicy(systemErrorRetryPolicy({ maxRetries: RETRY.maxRetries, retryDelayInMs: RETRY.retryDelayInMs, maxRetryDelayInMs: RETRY.maxRetryDelayInMs }), { phase: 'Retry' });
+      this.pipeline.addPolicy(throttlingRetryPolicy({ maxRetries: RETRY.maxRetries }), { phase: 'Retry' });
+    }
     this.pipeline.addPolicy(observePolicy(platform, stats), { afterPhase: 'Retry' });
     if (auth) this.pipeline.addPolicy(bearerTokenAuthenticationPolicy({ credential: auth.credential, scopes: auth.scope }), { phase: 'Sign' });
   }

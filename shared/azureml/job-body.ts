@@ -92,7 +92,7 @@ const PLACEHOLDER_FILE = 'COMPONENT_PLACEHOLDER';
  * YAML names (code folders, inputs, environment and component files), so a missing or empty one fails
  * before anything is uploaded or registered.
  */
-function checkOnly(): Resolver {
+export function checkOnly(): Resolver {
   const ws = '/subscriptions/check/resourceGroups/check/providers/Microsoft.MachineLearningServices/workspaces/check';
   return {
     computeId: async (n) => `${ws}/computes/${n}`,
@@ -126,6 +126,15 @@ export async function checkLocalCode(file: JobFile, value: string, at: Path): Pr
 }
 
 /** Checks the whole file, then converts it; nothing remote is touched if the file has a mistake. */
+/**
+ * The id of an `environment:` value as a job body carries it — curated and registry references as they are,
+ * names resolved, inline and `file:` environments registered with azure-ai-ml's own hash. Deployments
+ * resolve theirs the same way.
+ */
+export function environmentId(file: JobFile, resolver: Resolver, value: unknown, at: Path): Promise<string> {
+  return new Converter(file, resolver, {}).environmentId(value, at);
+}
+
 export async function jobBody(file: JobFile, resolver: Resolver, overrides: JobOverrides = {}): Promise<JobBody> {
   await new Converter(file, checkOnly(), overrides).convert();
   return new Converter(file, resolver, overrides).convert();
@@ -275,6 +284,10 @@ class Converter {
   }
 
   /** The environment's id for a job body: curated and registry references as they are, names resolved, inline ones registered. */
+  environmentId(value: unknown, at: Path): Promise<string> {
+    return this.environment(this.file, value, at);
+  }
+
   private async environment(file: JobFile, value: unknown, at: Path): Promise<string> {
     if (value === undefined || value === null) throw file.error(at, 'is required: azureml:<name>:<version>, azureml:<name>@latest, or an inline image.');
     if (typeof value === 'string') {

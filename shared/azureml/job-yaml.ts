@@ -1,6 +1,6 @@
-// `az ml` v2 job YAML (command, pipeline, sweep), read as users already keep it: parsed with line
-// positions, `--set` overrides applied, every key checked, so that a mistake names the file, the line
-// and the key before anything is uploaded or submitted.
+// `az ml` v2 YAML (jobs; and online endpoints and deployments, through the same JobFile), read as users
+// already keep it: parsed with line positions, `--set` overrides applied, every key checked, so that a
+// mistake names the file, the line and the key before anything is uploaded or submitted.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML, { isAlias, isMap, isScalar, isSeq, LineCounter, YAMLMap, type Document, type Node } from 'yaml';
@@ -9,7 +9,10 @@ import { PyFloat } from './python-compat.js';
 
 export type Path = Array<string | number>;
 
-/** A job YAML file with the positions of its keys, for error messages. */
+/**
+ * An `az ml` YAML file (a job, an endpoint, a deployment) with the positions of its keys, for error
+ * messages. `input` is the step input that named the file; `what` says what its keys describe.
+ */
 export class JobFile {
   readonly dir: string;
   private constructor(
@@ -22,13 +25,18 @@ export class JobFile {
     this.dir = path.dirname(file);
   }
 
-  static load(file: string, display: string): JobFile {
+  static load(file: string, display: string, input = 'job-file', what = 'job keys (type, command, …)'): JobFile {
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
-      throw new InputError('job-file', `names '${display}', which cannot be read (looked for ${file}).`);
+      throw new InputError(input, `names '${display}', which cannot be read (looked for ${file}).`);
     }
+    return JobFile.parse(text, file, display, what);
+  }
+
+  /** YAML text as if read from `file` (relative paths in it resolve against the file's folder). */
+  static parse(text: string, file: string, display: string, what = 'job keys (type, command, …)'): JobFile {
     const lines = new LineCounter();
     // YAML 1.1, as PyYAML (under az ml) reads it: yes/no are booleans, 1e-3 is a string, 1.0 a float.
     const doc = YAML.parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, version: '1.1', merge: true });
@@ -37,7 +45,7 @@ export class JobFile {
       const at = lines.linePos(e.pos[0]);
       throw new FileError(display, `is not valid YAML: ${e.message.split('\n')[0]}`, at.line, at.col);
     }
-    if (!isMap(doc.contents)) throw new FileError(display, 'must be a YAML mapping of job keys (type, command, …).', 1);
+    if (!isMap(doc.contents)) throw new FileError(display, `must be a YAML mapping of ${what}.`, 1);
     return new JobFile(file, display, doc, lines);
   }
 
@@ -158,7 +166,8 @@ export interface Checker {
   string(value: unknown, at: Path, what?: string): string;
 }
 
-export function checker(file: JobFile): Checker {
+/** `noun` names the thing the keys belong to in messages ("this job", "an online deployment"). */
+export function checker(file: JobFile, noun = 'this job'): Checker {
   return {
     file,
     obj(value, at) {
@@ -168,7 +177,7 @@ export function checker(file: JobFile): Checker {
     keys(value, allowed, at) {
       for (const key of Object.keys(value)) {
         if (!allowed.includes(key)) {
-          throw file.error([...at, key], `is not a key this job can have (expected one of ${allowed.filter((k) => k !== '$schema').join(', ')}).`);
+          throw file.error([...at, key], `is not a key ${noun} can have (expected one of ${allowed.filter((k) => k !== '$schema').join(', ')}).`);
         }
       }
     },

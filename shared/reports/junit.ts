@@ -35,3 +35,36 @@ function testCase(tool: string, f: Finding): string {
     '    </testcase>',
   ].join('\n');
 }
+
+export interface TestCaseResult {
+  classname: string;
+  name: string;
+  file?: string;
+  seconds: number;
+  /** Absent when the case passed. */
+  failure?: { message: string; details: string };
+}
+
+/** JUnit XML for checks that are test cases of their own (one per smoke-test request file). */
+export function casesToJUnit(suite: string, cases: TestCaseResult[], timestamp = new Date()): string {
+  const failures = cases.filter((c) => c.failure).length;
+  const seconds = cases.reduce((s, c) => s + c.seconds, 0);
+  const lines = cases.map((c) => {
+    const open = `    <testcase classname="${escapeXml(c.classname)}" name="${escapeXml(c.name)}"${c.file ? ` file="${escapeXml(c.file)}"` : ''} time="${c.seconds.toFixed(3)}"`;
+    if (!c.failure) return `${open}/>`;
+    return [
+      `${open}>`,
+      `      <failure type="AssertionError" message="${escapeXml(c.failure.message)}">${escapeXml(c.failure.details)}</failure>`,
+      '    </testcase>',
+    ].join('\n');
+  });
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" errors="0" time="${seconds.toFixed(3)}">`,
+    `  <testsuite name="${escapeXml(suite)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0" time="${seconds.toFixed(3)}" timestamp="${timestamp.toISOString().slice(0, 19)}">`,
+    ...lines,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

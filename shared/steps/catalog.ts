@@ -2,9 +2,11 @@
 // vss-extension.json) is generated from these declarations by scripts/build.ts.
 import type { StepDeclaration } from '../platform/declaration.js';
 import { banditDeclaration } from './bandit/declaration.js';
+import { deployDeclaration } from './deploy/declaration.js';
 import { lintDeclaration } from './lint/declaration.js';
 import { pytestDeclaration } from './pytest/declaration.js';
 import { registerDeclaration } from './register/declaration.js';
+import { smokeTestDeclaration } from './smoke-test/declaration.js';
 import { trainDeclaration } from './train/declaration.js';
 import { transferDeclaration } from './transfer/declaration.js';
 
@@ -15,4 +17,6 @@ export const shippedSteps: StepDeclaration[] = [
   trainDeclaration,
   registerDeclaration,
   transferDeclaration,
+  deployDeclaration,
+  smokeTestDeclaration,
 ];

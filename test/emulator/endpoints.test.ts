@@ -80,7 +80,9 @@ const deploymentBody = (code = codeId, type: 'Managed' | 'Kubernetes' = 'Managed
     model: modelId,
     codeConfiguration: { codeId: code, scoringScript: 'score.py' },
     environmentId: ENV,
-    ...(type === 'Managed' ? { instanceType: 'Standard_DS3_v2' } : { instanceType: 'defaultinstancetype' }),
+    ...(type === 'Managed'
+      ? { instanceType: 'Standard_DS3_v2' }
+      : { instanceType: 'defaultinstancetype', containerResourceRequirements: { containerResourceRequests: { cpu: '0.5', memory: '1Gi' }, containerResourceLimits: { cpu: '1', memory: '2Gi' } } }),
     requestSettings: { requestTimeout: 'PT5S', maxConcurrentRequestsPerInstance: 1 },
   },
 });
@@ -133,6 +135,12 @@ describe('managed online endpoint serving the sample model', () => {
     expect(body.predictions).toHaveLength(3);
     expect(body.probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
     expect((await score(scoringUri, keys.secondaryKey!)).status).toBe(200);
+    // Every scoring answer, refusals included, carries a request id for support and echoes the client's.
+    for (const auth of [keys.primaryKey!, 'wrong-key']) {
+      const traced = await fetch(scoringUri, { method: 'POST', headers: { Authorization: `Bearer ${auth}`, 'content-type': 'application/json', 'x-ms-client-request-id': 'smoke-1' }, body: testJson });
+      expect(traced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+      expect(traced.headers.get('x-ms-client-request-id')).toBe('smoke-1');
+    }
     expect((await score(scoringUri, 'wrong-key')).status).toBe(401);
   });
 
@@ -242,6 +250,14 @@ describe('other endpoint behaviour', () => {
     expect(ep.properties.compute).toMatch(/\/computes\/k8s-compute$/);
     await expect(client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'credit-k8s', 'blue', deploymentBody(codeId, 'Managed') as never, fast)).rejects.toMatchObject({ statusCode: 400 });
     await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'credit-k8s', 'blue', deploymentBody(codeId, 'Kubernetes') as never, fast);
+    const d = rawCapture();
+    await client.onlineDeployments.get(rg, ws, 'credit-k8s', 'blue', d.options);
+    const k8sExample = specExample('OnlineDeployment/KubernetesOnlineDeployment/createOrUpdate.json').responses['200'].body;
+    const k8sBody = JSON.parse(d.get().bodyAsText!);
+    // Requests and limits are echoed as sent (no gpu asked for, none reported).
+    expect(shapeMismatches(k8sBody, k8sExample, ['properties.modelMountPath', 'identity', 'kind', 'sku.tier', 'sku.size', 'sku.family', 'properties.containerResourceRequirements.*.gpu'])).toEqual([]);
+    expect(k8sBody.properties.containerResourceRequirements).toEqual({ containerResourceRequests: { cpu: '0.5', memory: '1Gi' }, containerResourceLimits: { cpu: '1', memory: '2Gi' } });
+    expect(k8sBody.properties).not.toHaveProperty('egressPublicNetworkAccess');
     const { primaryKey } = await client.onlineEndpoints.listKeys(rg, ws, 'credit-k8s');
     expect((await score(ep.properties.scoringUri!, primaryKey!, 'blue')).status).toBe(200);
     await adminCall(config, 'POST', '/provisioning-failures', { count: 1, message: 'Not enough quota in eastus.', pattern: '^credit-k8s/green$' });

@@ -4,7 +4,7 @@
 // scoring host.
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { Ctx, HttpError, type Reply } from './http.js';
 import { callerOf, mlError, page, systemData, type Caller, type Operations, type Operation } from './arm-common.js';
 import { methodNotAllowed, resolveAssetRef } from './assets.js';
@@ -564,10 +564,13 @@ export class Endpoints {
       action = segs[7];
     } else return undefined;
     const ep = [...this.endpoints.values()].find((e) => e.name.toLowerCase() === epName.toLowerCase() && e.ws.location === location && e.state !== 'Deleting');
-    const plain = (status: number, message: string, headers: Record<string, string> = {}): Reply => ({ status, body: { message }, headers });
+    // Every answer carries x-request-id (a GUID for support tickets) and echoes x-ms-client-request-id.
+    const clientRequestId = ctx.header('x-ms-client-request-id');
+    const trace: Record<string, string> = { 'x-request-id': randomUUID(), ...(clientRequestId ? { 'x-ms-client-request-id': clientRequestId.replace(/[^A-Za-z0-9_-]/g, '').slice(0, 40) } : {}) };
+    const plain = (status: number, message: string, headers: Record<string, string> = {}): Reply => ({ status, body: { message }, headers: { ...trace, ...headers } });
     if (!ep) return plain(404, `Endpoint ${epName} not found.`);
     if (!action || action === '') {
-      return { status: 200, body: 'Healthy', headers: { 'content-type': 'text/plain; charset=utf-8' } };
+      return { status: 200, body: 'Healthy', headers: { ...trace, 'content-type': 'text/plain; charset=utf-8' } };
     }
     // Authentication
     const auth = ctx.header('authorization');
@@ -612,7 +615,7 @@ export class Endpoints {
     const host = d!.host!;
     const timeoutMs = parseIsoDuration(String(d!.resource.properties.requestSettings?.requestTimeout ?? 'PT5S')) ?? 5000;
     const hostPath = action === 'swagger.json' ? '/swagger.json' : action === 'score' ? '/score' : `/${action}`;
-    const headers = { 'azureml-model-deployment': d!.name, 'x-ms-run-function-failed': 'False' };
+    const headers = { ...trace, 'azureml-model-deployment': d!.name, 'x-ms-run-function-failed': 'False' };
     try {
       const body = ctx.method === 'POST' ? await ctx.body() : undefined;
       const res = await host.request(ctx.method, hostPath, body, { 'content-type': ctx.header('content-type') ?? 'application/json' }, timeoutMs);

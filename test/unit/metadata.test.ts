@@ -51,6 +51,13 @@ describe.each(shippedSteps.map((s) => [s.id, s] as const))('%s metadata', (_id, 
     }
   });
 
+  test('no two inputs or outputs share a name', () => {
+    const inputs = step.inputs.map((i) => i.name);
+    const outputs = step.outputs.map((o) => o.name);
+    expect(inputs.filter((n, i) => inputs.indexOf(n) !== i)).toEqual([]);
+    expect(outputs.filter((n, i) => outputs.indexOf(n) !== i)).toEqual([]);
+  });
+
   test('every classic-editor group exists and every group is used', () => {
     const task = JSON.parse(read('tasks', taskFolder(step), 'task.json'));
     const groups = new Set(task.groups.map((g: { name: string }) => g.name));

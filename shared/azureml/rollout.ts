@@ -1,0 +1,190 @@
+// Blue-green rollout of one deployment on an online endpoint, with rollback. The new deployment is
+// created at 0 % traffic (the endpoint's traffic is not touched while it provisions), optionally
+// smoke-tested through the azureml-model-deployment header, then given its traffic in steps. If anything
+// fails — provisioning (init() crashing included), the smoke test, a traffic change, a timeout, the run
+// being cancelled — the endpoint's traffic is put back exactly as it was, the failed deployment's log
+// tail is printed (getLogs) and the deployment is deleted unless asked to keep it.
+import { AzureError } from '../azure/errors.js';
+import { CancelledError } from '../platform/errors.js';
+import type { Platform } from '../platform/platform.js';
+import { formatTraffic, liveTraffic, sameTraffic, type EndpointClient, type EndpointResource, type Traffic } from './endpoints.js';
+import { sleep } from './operations.js';
+import { ScoringClient } from './scoring.js';
+import { printLogTail, reportFailures, runCases, oneLine, type CaseResult, type SmokeCase, type SmokeChecks } from './smoke.js';
+import { trafficWith } from './traffic.js';
+import type { RequestStats } from '../azure/clients.js';
+
+export interface RolloutOptions {
+  endpoint: EndpointResource;
+  deployment: string;
+  body: Record<string, unknown>;
+  /** The traffic steps for the new deployment (e.g. [10, 50, 100]; [0] moves none). */
+  steps: number[];
+  intervalSeconds: number;
+  deletePrevious: boolean;
+  keepFailed: boolean;
+  timeoutMs?: number;
+  logLines: number;
+  smoke?: { cases: SmokeCase[]; checks: SmokeChecks };
+  signal: AbortSignal;
+}
+
+export interface RolloutResult {
+  status: 'succeeded' | 'failed';
+  /** The endpoint's traffic when the step ends. */
+  traffic: Traffic;
+  before: Traffic;
+  /** Why it failed: the service's error (code, message, correlation id), the smoke failures, … */
+  error?: string;
+  /** The failed deployment's log tail, when read. */
+  logTail?: string;
+  smoke?: CaseResult[];
+  deleted: string[];
+  /** What happened to the failed deployment. */
+  failedDeployment?: 'deleted' | 'kept' | 'left';
+}
+
+/**
+ * How long rollback may take once the run has been cancelled: the GitHub runner sends SIGTERM 7.5 s after
+ * SIGINT and kills the process 2.5 s later; the Azure DevOps agent allows a similar grace period.
+ */
+const ROLLBACK_AFTER_CANCEL_MS = 8_000;
+/** Rollback otherwise (an operation that never ends must not keep the step forever). */
+const ROLLBACK_MS = 15 * 60_000;
+
+export async function rollout(platform: Platform, endpoints: EndpointClient, stats: RequestStats, options: RolloutOptions): Promise<RolloutResult> {
+  const endpointName = options.endpoint.name;
+  const before: Traffic = { ...(options.endpoint.properties.traffic ?? {}) };
+  const d = options.deployment;
+  let trafficTouched = false;
+  let created = false;
+  let smokeResults: CaseResult[] | undefined;
+  const deleted: string[] = [];
+  platform.info(`Traffic of endpoint ${endpointName} before: ${formatTraffic(before)}.`);
+  try {
+    // 1. The new deployment, at 0 % traffic: the endpoint's traffic is not part of this PUT.
+    created = true;
+    await endpoints.putDeployment(endpointName, d, { location: options.endpoint.location, ...options.body }, `Creating deployment ${d} of endpoint ${endpointName}`, options.signal, options.timeoutMs);
+
+    // 2. Smoke test through the header, before any user request can reach it.
+    if (options.smoke) {
+      const client = new ScoringClient(platform, stats, options.endpoint.properties.scoringUri!, await endpoints.scoringAuth(options.endpoint));
+      platform.info(`Smoke-testing deployment ${d} (azureml-model-deployment: ${d}) with ${options.smoke.cases.length} request file${options.smoke.cases.length === 1 ? '' : 's'}.`);
+      smokeResults = await runCases(client, options.smoke.cases, options.smoke.checks, { deployment: d, signal: options.signal });
+      const failed = smokeResults.filter((r) => r.failures.length);
+      if (failed.length) {
+        await reportFailures(platform, endpoints, endpointName, smokeResults, { target: `deployment ${d}`, deployment: d, logLines: 0 });
+        throw new SmokeFailure(`the smoke test of deployment ${d} failed: ${failed.map((r) => `${r.smoke.name}: ${r.failures.map(oneLine).join('; ')}`).join('; ')}`);
+      }
+      platform.info(`Smoke test of deployment ${d} passed.`);
+    }
+
+    // 3. Traffic, step by step.
+    let traffic = before;
+    const steps = options.steps.filter((p) => p > 0);
+    if (steps.length && Object.values(liveTraffic(before)).length === 0 && steps[0] < 100) {
+      platform.info(`Endpoint ${endpointName} served no traffic before: deployment ${d} takes all of it at once.`);
+    }
+    for (let i = 0; i < steps.length; i++) {
+      const next = trafficWith(before, d, steps[i]);
+      if (sameTraffic(next, traffic) && i > 0) continue;
+      trafficTouched = true;
+      const updated = await endpoints.setTraffic(endpointName, next, options.signal, { timeoutMs: options.timeoutMs, what: `Traffic of endpoint ${endpointName} → ${formatTraffic(next)}` });
+      traffic = updated.properties.traffic ?? next;
+      if (i < steps.length - 1 && options.intervalSeconds > 0) {
+        platform.info(`Waiting ${options.intervalSeconds} s before the next traffic step.`);
+        await sleep(options.intervalSeconds * 1000, options.signal);
+        if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
+      }
+    }
+
+    // 4. The deployments that served before, once the new one serves everything.
+    if (options.deletePrevious) {
+      const previous = Object.entries(before).filter(([n, w]) => w > 0 && n.toLowerCase() !== d.toLowerCase()).map(([n]) => n);
+      if ((traffic[d] ?? 0) < 100) {
+        if (previous.length) platform.warning(`Not deleting ${previous.join(', ')}: deployment ${d} has ${traffic[d] ?? 0} % of the traffic, not 100 %.`);
+      } else {
+        for (const p of previous) {
+          try {
+            await endpoints.deleteDeployment(endpointName, p, options.signal);
+            deleted.push(p);
+          } catch (error) {
+            platform.warning(`Could not delete the previous deployment ${p}: ${describe(error)}`);
+          }
+        }
+      }
+    }
+    return { status: 'succeeded', traffic, before, smoke: smokeResults, deleted };
+  } catch (error) {
+    const cancelled = error instanceof CancelledError || options.signal.aborted;
+    const why = cancelled ? 'the run was cancelled' : describe(error);
+    platform.warning(`Rolling back: ${why}`);
+    // Rollback must not obey the cancelled signal; once cancelled it gets a few seconds only.
+    const rollbackSignal = AbortSignal.timeout(cancelled ? ROLLBACK_AFTER_CANCEL_MS : ROLLBACK_MS);
+    let traffic = before;
+    if (trafficTouched) traffic = await restoreTraffic(platform, endpoints, endpointName, before, rollbackSignal);
+    let logTail: string | undefined;
+    let failedDeployment: RolloutResult['failedDeployment'];
+    // A PUT the service refused outright created nothing.
+    const exists = created && (cancelled || (await endpoints.getDeployment(endpointName, d).catch(() => undefined)) !== undefined);
+    if (!cancelled && exists && options.logLines > 0) {
+      logTail = await printLogTail(platform, endpoints, endpointName, d, options.logLines);
+    }
+    if (exists) {
+      if (options.keepFailed) {
+        failedDeployment = 'kept';
+        platform.info(`Keeping the failed deployment ${d} at 0 % traffic (keep-failed).`);
+      } else if (cancelled) {
+        failedDeployment = 'left';
+        platform.warning(`Deployment ${d} was left in place with no traffic: there is no time to delete it after a cancel. Delete it with: az ml online-deployment delete -e ${endpointName} -n ${d} --yes`);
+      } else {
+        try {
+          await endpoints.deleteDeployment(endpointName, d, rollbackSignal);
+          failedDeployment = 'deleted';
+          platform.info(`Deleted the failed deployment ${d}.`);
+        } catch (e) {
+          failedDeployment = 'left';
+          platform.warning(`Could not delete the failed deployment ${d}: ${describe(e)}`);
+        }
+      }
+    }
+    if (cancelled) throw error instanceof CancelledError ? error : new CancelledError(String(options.signal.reason));
+    return { status: 'failed', traffic, before, error: why, logTail, smoke: smokeResults, deleted, failedDeployment };
+  }
+}
+
+class SmokeFailure extends Error {}
+
+function describe(error: unknown): string {
+  if (error instanceof AzureError) return error.describe();
+  return (error as Error).message;
+}
+
+/** Puts the traffic back as it was, checks it, and says so. Deployments deleted since keep no entry. */
+async function restoreTraffic(platform: Platform, endpoints: EndpointClient, endpointName: string, before: Traffic, signal: AbortSignal): Promise<Traffic> {
+  try {
+    const existing = new Set((await endpoints.listDeployments(endpointName)).map((x) => x.name.toLowerCase()));
+    const restore = Object.fromEntries(Object.entries(before).filter(([n, w]) => w > 0 || existing.has(n.toLowerCase())));
+    const what = `Restoring the traffic of endpoint ${endpointName} to ${formatTraffic(before)}`;
+    let after: EndpointResource;
+    for (;;) {
+      try {
+        after = await endpoints.setTraffic(endpointName, restore, signal, { what });
+        break;
+      } catch (error) {
+        // An operation still running (the traffic change that was interrupted) refuses the update with 409:
+        // wait for it to end, then restore.
+        if (!(error instanceof AzureError && error.status === 409) || signal.aborted) throw error;
+        await sleep(500, signal);
+      }
+    }
+    const now = after.properties.traffic ?? {};
+    if (sameTraffic(now, before)) platform.info(`Traffic of endpoint ${endpointName} restored: ${formatTraffic(now)}.`);
+    else platform.warning(`Traffic of endpoint ${endpointName} is ${formatTraffic(now)}, not ${formatTraffic(before)} as before.`);
+    return now;
+  } catch (error) {
+    const command = `az ml online-endpoint update -n ${endpointName} --traffic "${Object.entries(liveTraffic(before)).map(([n, w]) => `${n}=${w}`).join(' ')}"`;
+    platform.warning(`Could not restore the traffic of endpoint ${endpointName} to ${formatTraffic(before)}: ${describe(error)} Restore it with: ${command}`);
+    return (await endpoints.getEndpoint(endpointName).catch(() => undefined))?.properties.traffic ?? {};
+  }
+}
