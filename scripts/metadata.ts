@@ -188,10 +188,11 @@ export function extensionManifest(steps: StepDeclaration[], version: string): ob
       'Lint, scan and test Python ML code, then train, register, promote, deploy and smoke-test models on Azure Machine Learning.',
     public: false,
     categories: ['Azure Pipelines'],
-    tags: ['azure machine learning', 'mlops', 'python', 'flake8', 'bandit', 'pytest'],
+    tags: ['azure machine learning', 'mlops', 'python', 'flake8', 'bandit', 'pytest', 'online endpoints', 'model registry', 'deployment'],
     targets: [{ id: 'Microsoft.VisualStudio.Services' }],
     icons: { default: EXTENSION_ICON },
-    content: { details: { path: 'README.md' } },
+    // The Marketplace page: an Azure DevOps overview with absolute links (the README is GitHub's).
+    content: { details: { path: 'docs/marketplace-overview.md' } },
     repository: { type: 'git', uri: `https://github.com/${REPOSITORY}` },
     files: steps.flatMap((s) => [
       { path: `tasks/${taskFolder(s)}/task.json`, addressable: false, packagePath: `tasks/${taskFolder(s)}/task.json` },
