@@ -4,12 +4,17 @@
 // then the Azure DevOps agent run them (environment in, files and stdout out), with the local Azure ML
 // emulator standing in for Azure. Each step's inputs come from the earlier steps' outputs, as a pipeline
 // chains them.
+// `npm run demo -- --chaos 0.2` disturbs 20 % of the requests to ARM, the data plane, scoring and blob
+// storage (throttling, server errors, dropped connections, delays; test/emulator/faults.ts chaosRules)
+// for every stage, and reports the faults injected and the retries the steps made.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { StepDeclaration } from '../shared/platform/declaration.js';
 import { shippedSteps } from '../shared/steps/catalog.js';
+import { chaosRules } from '../test/emulator/faults.js';
 import { start, type ReadyConfig } from '../test/emulator/index.js';
+import { trustCa } from '../test/emulator/testing.js';
 import { githubWorkspaceInputs, serviceConnectionEnv } from '../test/helpers/azure-env.js';
 import { CONTRACTS, type Contract } from '../test/helpers/both.js';
 import type { StepRun } from '../test/helpers/contracts.js';
@@ -104,6 +109,15 @@ const STAGES: Stage[] = [
   },
 ];
 
+/** What a stage must have answered, beyond succeeding, for the run to count as correct. */
+const expected: Record<string, (outputs: Record<string, string>) => string | undefined> = {
+  train: (o) => (o.status !== 'Completed' ? `status ${o.status}` : !('auc' in JSON.parse(o.metrics || '{}')) ? 'no auc metric' : undefined),
+};
+
+const chaosAt = process.argv.indexOf('--chaos');
+const chaos = chaosAt >= 0 ? Number(process.argv[chaosAt + 1]) : 0;
+if (chaosAt >= 0 && !(chaos > 0 && chaos < 1)) throw new Error('--chaos needs a rate between 0 and 1, e.g. --chaos 0.2');
+
 /** Azure steps sign in to the emulator like to any other cloud: a client secret on GitHub, an AzureRM service
  *  connection on Azure DevOps, and its CA trusted through NODE_EXTRA_CA_CERTS. */
 function runStage(contract: Contract, stage: Stage, own: Record<string, string>, workspace: string, c: ReadyConfig): Promise<StepRun> {
@@ -117,8 +131,11 @@ function runStage(contract: Contract, stage: Stage, own: Record<string, string>,
 }
 
 console.log('Starting the Azure ML emulator (HTTPS on loopback, Azurite for storage)…');
-const emulator = await start({});
+const emulator = await start(chaos ? { faults: chaosRules(chaos) } : {});
 const c = emulator.config;
+if (chaos) console.log(`Chaos: ${Math.round(chaos * 100)} % of ARM, data-plane, scoring and blob requests disturbed.`);
+const began = Date.now();
+let retries = 0;
 let failed = 0;
 try {
   const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-demo-'));
@@ -134,9 +151,14 @@ try {
       const started = Date.now();
       const run = await runStage(contract, stage, stage.inputs(earlier, c, suffix), workspace, c);
       earlier[stage.key] = run.outputs;
-      const ok = run.exitCode === 0 && !run.failure;
+      const wrong = run.exitCode === 0 && !run.failure ? expected[stage.key]?.(run.outputs) : undefined;
+      const ok = run.exitCode === 0 && !run.failure && !wrong;
       if (!ok) failed++;
-      console.log(`\n--- ${stage.label}: ${ok ? 'succeeded' : `FAILED: ${run.failure ?? run.stderr.trim()}`} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      // The client factory logs every failed attempt and every retry: `… → <status or error> … (attempt n…)`.
+      const retried = run.stdout.split('\n').filter((l) => / → .*\(attempt ([2-9]|\d{2,})\b/.test(l)).length;
+      retries += retried;
+      const note = `${((Date.now() - started) / 1000).toFixed(1)} s${retried ? `, ${retried} retries` : ''}`;
+      console.log(`\n--- ${stage.label}: ${ok ? 'succeeded' : `FAILED: ${wrong ?? run.failure ?? run.stderr.trim()}`} (${note})`);
       console.log(`outputs: ${JSON.stringify(run.outputs)}`);
       if (run.issues.length) console.log(`annotations: ${run.issues.map((i) => `${i.file}:${i.line}`).join(', ')}`);
       const summaryFile = path.join(workspace, '.mlops-demo', `${platform}-${stage.key}-summary.md`);
@@ -146,6 +168,19 @@ try {
     }
     console.log('');
   }
+  const seconds = ((Date.now() - began) / 1000).toFixed(1);
+  if (chaos) {
+    trustCa(c.caCertPath);
+    const log = ((await (await fetch(`${c.adminUrl}/requests`)).json()) as { value: Array<{ target: string; fault?: string }> }).value;
+    const injected = log.filter((r) => r.fault?.startsWith('chaos-'));
+    const by = (f: (r: { target: string; fault?: string }) => string) => {
+      const counts = new Map<string, number>();
+      for (const r of injected) counts.set(f(r), (counts.get(f(r)) ?? 0) + 1);
+      return [...counts].map(([k, n]) => `${k} ${n}`).join(', ');
+    };
+    console.log(`Chaos: ${injected.length} of ${log.length} requests disturbed (${by((r) => r.fault!.replace(/^chaos-\w+-/, ''))}; ${by((r) => r.target)}).`);
+  }
+  console.log(`Retries the steps made: ${retries}. Wall time of the steps: ${seconds} s.`);
 } finally {
   await emulator.stop();
 }

@@ -2,7 +2,7 @@
 // the platform, retries on 429 / 5xx / dropped connections that honour Retry-After with bounded
 // exponential backoff, a debug line for every retried or failed HTTP attempt, and a request counter.
 import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import type { TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/identity';
 import {
   bearerTokenAuthenticationPolicy,
   createDefaultHttpClient,

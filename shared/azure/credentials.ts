@@ -4,6 +4,7 @@
 // scheme (service principal with key or certificate, workload identity federation, managed identity).
 import {
   AzureCliCredential,
+  AzurePipelinesCredential,
   ClientAssertionCredential,
   ClientCertificateCredential,
   ClientSecretCredential,
@@ -13,7 +14,7 @@ import {
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { InputError, UserError } from '../platform/errors.js';
-import type { Platform, ServiceConnection } from '../platform/platform.js';
+import type { Platform } from '../platform/platform.js';
 import type { Inputs } from '../platform/inputs.js';
 import { cloudFromServiceConnection, resolveCloud, type Cloud } from './clouds.js';
 
@@ -101,8 +102,17 @@ function signInAzureDevOps(platform: Platform, connectionInput: string): AzureSi
     }
     case 'WorkloadIdentityFederation':
       if (!tenant || !clientId) throw new UserError(`The ${named} has no tenant or service principal id.`);
+      if (!connection.federation && !p.idToken) {
+        throw new UserError(
+          `The ${named} uses workload identity federation, but the agent gave this job no access token or OIDC request URI (System.AccessToken, System.OidcRequestUri) to request an OIDC token with.`,
+        );
+      }
       return {
-        credential: new ClientAssertionCredential(tenant, clientId, () => platform.federatedToken(FEDERATION_AUDIENCE, connection), options),
+        // A new OIDC token from the pipeline (System.OidcRequestUri, with the job's access token) for every
+        // new access token; the agent's idToken parameter only when the job has no access token.
+        credential: connection.federation
+          ? new AzurePipelinesCredential(tenant, clientId, connection.id, connection.federation.accessToken, options)
+          : new ClientAssertionCredential(tenant, clientId, () => platform.federatedToken(FEDERATION_AUDIENCE, connection), options),
         cloud,
         method: `${named} (workload identity federation)`,
         subscriptionId,

@@ -66,7 +66,32 @@ function signInError(error: Error): AzureError {
   // MSAL repeats timestamps, trace and correlation ids inside the description: keep the description.
   const description = /Description: (AADSTS\d+: .*?)(?: Trace ID:| Correlation ID:| Timestamp:|$)/.exec(text)?.[1] ?? text.split('\n')[0];
   const status = (error as { statusCode?: number }).statusCode;
+  const pipelines = pipelinesRefusal(text);
+  if (pipelines) return new AzureError('Requesting an OIDC token from Azure DevOps', pipelines.status ?? status, undefined, pipelines.message, undefined, [], undefined, 1);
   return new AzureError('Signing in to Azure', status, code, description.trim(), undefined, [], correlationId, 1);
+}
+
+/**
+ * AzurePipelinesCredential quotes the oidctoken response it could not use as JSON inside its message;
+ * what Azure DevOps said is in its `bodyAsText` (a JSON string or an error object).
+ */
+function pipelinesRefusal(text: string): { status?: number; message: string } | undefined {
+  if (!text.startsWith('AzurePipelinesCredential')) return undefined;
+  const quoted = /(\{"status":\d+,"bodyAsText":[\s\S]*?,"headers":\{[^}]*\}\})/.exec(text)?.[1];
+  if (!quoted) return undefined;
+  try {
+    const response = JSON.parse(quoted) as { status: number; bodyAsText?: string };
+    let said = (response.bodyAsText ?? '').trim();
+    try {
+      const body = JSON.parse(said) as unknown;
+      said = typeof body === 'string' ? body : ((body as { message?: string }).message ?? said);
+    } catch {
+      // Not JSON: the text as it came.
+    }
+    return { status: response.status, message: loggableText(said.slice(0, 300)) || 'no reason given.' };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Wraps what an Azure SDK call threw; anything that is not an HTTP failure is returned as is. */

@@ -2,7 +2,7 @@
 // inputs and outputs when it serialises them, Azure/azure-sdk-for-js#29328), read, cancel, and the
 // data plane a waiting step needs: run-history details with log files, children, MLflow metrics.
 import type { AzureMachineLearningWorkspaces, JobBase } from '@azure/arm-machinelearning';
-import type { TokenCredential } from '@azure/core-auth';
+import type { TokenCredential } from '@azure/identity';
 import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
 import { AzureHttp, type RequestStats } from '../azure/clients.js';
 import { azureCall, toAzureError } from '../azure/errors.js';

@@ -111,7 +111,7 @@ export class ArmJson {
       throw toAzureError(error, `Following: ${what}`);
     }
     const text = response.bodyAsText ?? '';
-    let body: unknown = {};
+    let body: unknown;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {

@@ -101,6 +101,7 @@ const YAML11_TIMESTAMP = /^[0-9][0-9][0-9][0-9]-[0-9][0-9]?-[0-9][0-9]?(?:(?:[Tt
 function plainAllowed(s: string): boolean {
   if (s === '' || s !== s.trim()) return false;
   if (YAML11_RESERVED.test(s) || YAML11_INT.test(s) || YAML11_FLOAT.test(s) || YAML11_TIMESTAMP.test(s)) return false;
+  // eslint-disable-next-line no-control-regex -- PyYAML quotes control characters: matching them is the point
   if (/[\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\uffff]/.test(s)) return false;
   if (/^[#,[\]{}&*!|>'"%@`]/.test(s)) return false;
   if (/^[-?:](\s|$)/.test(s)) return false;
@@ -116,6 +117,7 @@ function scalar(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : pyYamlFloat(value);
   const s = String(value);
   if (plainAllowed(s)) return s;
+  // eslint-disable-next-line no-control-regex -- as above
   if (/[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\uffff]/.test(s) || s.includes('\n')) return JSON.stringify(s);
   return `'${s.replace(/'/g, "''")}'`;
 }

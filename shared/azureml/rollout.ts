@@ -8,7 +8,7 @@ import { AzureError } from '../azure/errors.js';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 import { formatTraffic, liveTraffic, sameTraffic, type EndpointClient, type EndpointResource, type Traffic } from './endpoints.js';
-import { sleep, TimeoutError } from './operations.js';
+import { sleep } from './operations.js';
 import { ScoringClient } from './scoring.js';
 import { printLogTail, reportFailures, runCases, oneLine, type CaseResult, type SmokeCase, type SmokeChecks } from './smoke.js';
 import { trafficWith } from './traffic.js';

@@ -79,7 +79,7 @@ export class AzureDevOpsPlatform implements Platform {
       const value = tl.getEndpointDataParameter(id, key, true);
       if (value) data[key] = value;
     }
-    return { id, scheme: auth.scheme, parameters: auth.parameters, url: tl.getEndpointUrl(id, true), data };
+    return { id, scheme: auth.scheme, parameters: auth.parameters, url: tl.getEndpointUrl(id, true), data, federation: federation(auth.scheme) };
   }
   provenance(): Provenance {
     const v = (name: string) => tl.getVariable(name) || undefined;
@@ -93,39 +93,14 @@ export class AzureDevOpsPlatform implements Platform {
     };
   }
   /**
-   * Workload identity federation: a new OIDC token from the pipeline's oidctoken REST call (what
-   * Microsoft's Azure tasks do), authorised by the job's access token; the agent's `idToken`
-   * parameter only when the job has no access token.
+   * Without the job's access token (see serviceConnection().federation) the only federated token a task
+   * has is the one the agent may put in the connection's `idToken` parameter.
    */
   async federatedToken(_audience: string, connection?: ServiceConnection): Promise<string> {
     if (!connection) throw new Error('An Azure DevOps federated token needs a service connection.');
-    // Not getEndpointAuthorizationParameter: it writes the value it returns into the debug log.
-    const accessToken =
-      tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.AccessToken || tl.getVariable('System.AccessToken');
-    if (accessToken) tl.setSecret(accessToken);
-    const collection = tl.getVariable('System.CollectionUri') || tl.getVariable('System.TeamFoundationCollectionUri');
-    if (!accessToken || !collection) {
-      const idToken = connection.parameters.idToken;
-      if (idToken) return idToken;
-      throw new UserError(
-        `Service connection '${connection.id}' uses workload identity federation, but the job has no access token to request an OIDC token with.`,
-      );
-    }
-    const url =
-      `${collection.replace(/\/?$/, '/')}${tl.getVariable('System.TeamProjectId')}/_apis/distributedtask/hubs/` +
-      `${tl.getVariable('System.HostType')}/plans/${tl.getVariable('System.PlanId')}/jobs/${tl.getVariable('System.JobId')}` +
-      `/oidctoken?serviceConnectionId=${encodeURIComponent(connection.id)}&api-version=7.1-preview.1`;
-    const response = await fetch(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' },
-      body: '{}',
-    });
-    const text = await response.text();
-    if (!response.ok) throw new UserError(`Azure DevOps refused an OIDC token for service connection '${connection.id}' (HTTP ${response.status}): ${text.slice(0, 300)}`);
-    const token = (JSON.parse(text) as { oidcToken?: string }).oidcToken;
-    if (!token) throw new UserError(`Azure DevOps answered no oidcToken for service connection '${connection.id}'.`);
-    tl.setSecret(token);
-    return token;
+    const idToken = connection.parameters.idToken;
+    if (idToken) return idToken;
+    throw new UserError(`Service connection '${connection.id}' has no idToken to federate with.`);
   }
   complete(result: 'succeeded' | 'failed', message: string): void {
     if (result === 'failed') {
@@ -135,6 +110,18 @@ export class AzureDevOpsPlatform implements Platform {
       tl.setResult(tl.TaskResult.Succeeded, message);
     }
   }
+}
+
+/** What workload identity federation requests OIDC tokens with, when the agent gives the job both. */
+function federation(scheme: string): ServiceConnection['federation'] {
+  if (scheme !== 'WorkloadIdentityFederation') return undefined;
+  // Not getEndpointAuthorizationParameter: it writes the value it returns into the debug log.
+  const accessToken =
+    tl.getEndpointAuthorization('SystemVssConnection', true)?.parameters?.AccessToken || tl.getVariable('System.AccessToken');
+  const oidcRequestUri = tl.getVariable('System.OidcRequestUri');
+  if (!accessToken || !oidcRequestUri) return undefined;
+  tl.setSecret(accessToken);
+  return { accessToken, oidcRequestUri };
 }
 
 /** The whole body of a task's entry file. */

@@ -20,12 +20,12 @@ export class Inputs {
     platform?: Platform['kind'],
     mask?: (secret: string) => void,
   ) {
-    for (const input of declaration.inputs) {
-      if (input.only && platform && input.only !== platform) continue;
-      const raw = read(input.name);
-      if (input.secret && raw && mask) mask(raw);
-      this.values.set(input.name, parseInput(input, raw));
-    }
+    const declared = declaration.inputs.filter((input) => !(input.only && platform && input.only !== platform));
+    const raw = new Map(declared.map((input) => [input.name, read(input.name)]));
+    // Every secret is masked before any input is checked: a mistake in an earlier input must not end
+    // the step with a secret it never got to mask.
+    for (const input of declared) if (input.secret && raw.get(input.name) && mask) mask(raw.get(input.name)!);
+    for (const input of declared) this.values.set(input.name, parseInput(input, raw.get(input.name)!));
   }
 
   static fromPlatform(declaration: StepDeclaration, platform: Platform): Inputs {

@@ -36,6 +36,12 @@ export interface ServiceConnection {
   url?: string;
   /** SubscriptionID, environment, activeDirectoryAuthority… */
   data: Record<string, string>;
+  /**
+   * Azure DevOps workload identity federation: what an OIDC token is requested with — the job's access
+   * token (System.AccessToken, masked) and the oidctoken endpoint (System.OidcRequestUri) — when the
+   * agent hands them to the task.
+   */
+  federation?: { accessToken: string; oidcRequestUri: string };
 }
 
 /** Where this run comes from, for lineage on what a step registers: commit, repository, run link. */

@@ -26,7 +26,7 @@ export function parseBanditJson(text: string, source: string): BanditReport {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    throw new Error(`${source} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`${source} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   const report = data as Partial<BanditReport>;
   if (!report || !Array.isArray(report.results)) throw new Error(`${source} has no 'results' list; is it a bandit JSON report?`);

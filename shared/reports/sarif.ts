@@ -1,3 +1,4 @@
+import type { Log, ReportingDescriptor, Result } from 'sarif';
 import type { ToolReport } from './findings.js';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -6,10 +7,10 @@ const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
  * SARIF 2.1.0 for github/codeql-action/upload-sarif: paths relative to the repository root
  * (uriBaseId %SRCROOT%), one rule per id seen, 1-based lines and columns.
  */
-export function findingsToSarif(report: ToolReport): object {
+export function findingsToSarif(report: ToolReport): Log {
   const ruleIds = [...new Set(report.findings.map((f) => f.rule))].sort();
   const known = new Map(report.rules.map((r) => [r.id, r]));
-  const rules = ruleIds.map((id) => {
+  const rules = ruleIds.map((id): ReportingDescriptor => {
     const rule = known.get(id);
     return {
       id,
@@ -32,7 +33,7 @@ export function findingsToSarif(report: ToolReport): object {
           },
         },
         columnKind: 'utf16CodeUnits',
-        results: report.findings.map((f) => ({
+        results: report.findings.map((f): Result => ({
           ruleId: f.rule,
           ruleIndex: ruleIds.indexOf(f.rule),
           level: f.level,

@@ -11,8 +11,10 @@ import { IgnoreRules } from './ignore.js';
 const SEED = 'Initialize for october 2021 AML CLI version';
 
 export interface LocalFile {
-  /** Absolute path on disk. */
+  /** Absolute path on disk (through any symbolic link on the way). */
   absolute: string;
+  /** What the file is read from: a symbolic link's target, otherwise `absolute`. */
+  readFrom: string;
   /** Path below the uploaded folder, forward slashes (for a single file: its name). */
   relative: string;
   size: number;
@@ -50,17 +52,34 @@ async function hashFolder(folder: string, root: string, rules: IgnoreRules, hash
     const stat = await fs.stat(absolute);
     if (stat.isFile()) {
       await hashFile(absolute, hash);
-      files.push({ absolute, relative, size: stat.size, blobPath: '' });
+      files.push({ absolute, readFrom: await linkTarget(absolute), relative, size: stat.size, blobPath: '' });
     } else if (stat.isDirectory()) {
       await hashFolder(absolute, root, rules, hash, files);
     }
   }
 }
 
+/** A file that is itself a symbolic link is uploaded from its target (azure-ai-ml `traverse_directory`). */
+async function linkTarget(file: string): Promise<string> {
+  const lstat = await fs.lstat(file);
+  if (!lstat.isSymbolicLink()) return file;
+  // azure-ai-ml joins a relative target to the current directory rather than the link's folder; the
+  // two agree for absolute targets, and for relative ones only when az ml runs in the link's folder.
+  return path.resolve(path.dirname(file), await fs.readlink(file));
+}
+
+/** Python's string order: by code point (JavaScript's `<` compares UTF-16 units, which differs past U+FFFF). */
+export function compareCodePoints(a: string, b: string): number {
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    if (x[i] !== y[i]) return x[i].codePointAt(0)! - y[i].codePointAt(0)!;
+  }
+  return x.length - y.length;
+}
+
 function compareLower(a: string, b: string): number {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  return x < y ? -1 : x > y ? 1 : 0;
+  return compareCodePoints(a.toLowerCase(), b.toLowerCase());
 }
 
 /**
@@ -75,14 +94,15 @@ export async function describeLocalAsset(source: string, options: { extraIgnores
     await hashFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), hash, files);
   } else {
     await hashFile(source, hash);
-    files.push({ absolute: source, relative: path.basename(source), size: stat.size, blobPath: '' });
+    files.push({ absolute: source, readFrom: await linkTarget(source), relative: path.basename(source), size: stat.size, blobPath: '' });
   }
   const digest = hash.digest('hex');
-  // Uploads go in sorted order of their path, as traverse_directory sorts them; the first is the
-  // "indicator file" whose metadata marks a completed upload.
-  files.sort((a, b) => (a.absolute < b.absolute ? -1 : a.absolute > b.absolute ? 1 : 0));
   const assetPath = `LocalUpload/${digest}/${path.basename(path.resolve(source))}`;
   for (const f of files) f.blobPath = stat.isDirectory() ? `${assetPath}/${f.relative}` : assetPath;
+  // Uploads go in the order upload_directory sorts them — by the path read from (a link's target), then
+  // the blob path, in code-point order; the first is the "indicator file" whose metadata marks a
+  // completed upload, so both must pick the same one.
+  files.sort((a, b) => compareCodePoints(a.readFrom, b.readFrom) || compareCodePoints(a.blobPath, b.blobPath));
   return {
     source,
     isFolder: stat.isDirectory(),
@@ -94,14 +114,19 @@ export async function describeLocalAsset(source: string, options: { extraIgnores
 }
 
 /**
- * azure-ai-ml's `get_content_hash` (hash_version 202208), sent as a code version's `hash_sha256`: SHA-256
- * over the file count, then `#<path>#<size>` of every file, then every file's bytes, files ordered by
- * their lower-cased relative path.
+ * azure-ai-ml's content hash of an asset (`get_content_hash`, hash version 202208): SHA-256 over the
+ * number of files, then `#<relative path>#<size>` of each, then each file's bytes, files in the order of
+ * their lower-cased relative path. A Code asset carries it as `hash_sha256`. It reads every file again,
+ * so it is computed only when asked for.
  */
+export const CONTENT_HASH_VERSION = '202208';
+
 export async function contentHash(asset: LocalAsset): Promise<string> {
-  const files = [...asset.files].sort((a, b) => compareLower(a.relative, b.relative));
-  const hash = createHash('sha256').update(String(files.length));
-  for (const f of files) hash.update(`#${f.relative}#`).update(String(f.size));
-  for (const f of files) await hashFile(f.absolute, hash);
+  const hash = createHash('sha256').update(String(asset.files.length));
+  // A single file goes by the name of what it is read from (a link's target), a folder's files by their path in it.
+  const named = asset.files.map((f) => ({ ...f, name: asset.isFolder ? f.relative : path.basename(f.readFrom) }));
+  const ordered = named.sort((a, b) => compareLower(a.name, b.name));
+  for (const f of ordered) hash.update(`#${f.name}#${f.size}`, 'utf8');
+  for (const f of ordered) await hashFile(f.absolute, hash);
   return hash.digest('hex');
 }

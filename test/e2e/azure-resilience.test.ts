@@ -18,6 +18,8 @@ import { start, type RunningEmulator } from '../emulator/index.js';
 import { trustCa } from '../emulator/testing.js';
 import { probeDeclaration } from './probe/azure-probe.js';
 import { RecordingPlatform } from '../helpers/recording-platform.js';
+import { findLeaks } from '../helpers/secret-scan.js';
+import { secretsOfRunningEmulators } from '../emulator/secrets.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
@@ -29,19 +31,29 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+function platformWithInputs(): RecordingPlatform {
+  const c = emulator.config;
+  return new RecordingPlatform({
+    'client-id': c.clientId,
+    'tenant-id': c.tenantId,
+    'client-secret': c.clientSecret,
+    'arm-endpoint': c.armEndpoint,
+    'authority-host': c.authorityHost,
+    workspace: c.dev.workspace,
+  });
+}
+
+/** What the emulator handed out as `what` (its own record, not what the product read). */
+function handedOut(what: string): string {
+  const found = secretsOfRunningEmulators().filter((s) => s.what === what);
+  expect(found).toHaveLength(1);
+  return found[0].value;
+}
+
 async function connect(platform: RecordingPlatform) {
   const c = emulator.config;
-  const inputs = new Inputs(probeDeclaration, (w) =>
-    ({
-      'client-id': c.clientId,
-      'tenant-id': c.tenantId,
-      'client-secret': c.clientSecret,
-      'arm-endpoint': c.armEndpoint,
-      'authority-host': c.authorityHost,
-      workspace: c.dev.workspace,
-    })[w] ?? '',
-    'github',
-  );
+  // Read as a step reads its inputs, so a secret input is masked as it would be.
+  const inputs = Inputs.fromPlatform(probeDeclaration, platform);
   const access = await signIn(platform, inputs);
   const stats = new RequestStats();
   const ml = createMlClient(platform, access, c.subscriptionId, stats);
@@ -78,7 +90,7 @@ describe('under 20 % injected throttling and server errors', () => {
     await admin('POST', '/admin/faults', { target: 'api', path: '^/subscriptions/', probability: 0.1, status: 503, retryAfter: 1 });
     await admin('POST', '/admin/faults', { target: 'blob', probability: 0.2, status: 503, retryAfter: 1 });
     try {
-      const platform = new RecordingPlatform();
+      const platform = platformWithInputs();
       const { ml, stats, datastores } = await connect(platform);
       for (let i = 0; i < 20; i++) {
         const ws = await azureCall('Reading the workspace', () => ml.workspaces.get(dev().resourceGroup, dev().workspace));
@@ -95,13 +107,14 @@ describe('under 20 % injected throttling and server errors', () => {
       expect(platform.debugLines.some((l) => / → 429 /.test(l))).toBe(true);
       expect(platform.debugLines.some((l) => /blob|mlops(dev|prod)store/.test(l) && / → 503 /.test(l))).toBe(true);
       expect(platform.debugLines.join('\n')).not.toMatch(/sig=/);
+      expect(findLeaks([...platform.lines, ...platform.debugLines].map((text, i) => ({ where: `line ${i + 1}`, text })), secretsOfRunningEmulators())).toEqual([]);
     } finally {
       await admin('DELETE', '/admin/faults');
     }
   }, 180000);
 
   test('exhausted retries end in the error model: status, code, message, attempts, correlation id', async () => {
-    const platform = new RecordingPlatform();
+    const platform = platformWithInputs();
     const { ml } = await connect(platform);
     await admin('POST', '/admin/faults', { target: 'api', method: 'GET', path: '/workspaces/[^/]+$', count: 100, status: 503, retryAfter: 1 });
     try {
@@ -118,7 +131,7 @@ describe('under 20 % injected throttling and server errors', () => {
 
 describe('server-side copy between the two workspaces’ storage accounts', () => {
   async function setUp() {
-    const platform = new RecordingPlatform();
+    const platform = platformWithInputs();
     const { datastores } = await connect(platform);
     const source = await datastores.default(dev());
     const target = await datastores.default(prod());
@@ -137,7 +150,15 @@ describe('server-side copy between the two workspaces’ storage accounts', () =
     const checks = await copyPrefix(source.container, asset.assetPath, sas, target.container, 'promoted/m/1');
     expect(checks).toHaveLength(30);
     expect(source.accountName).not.toBe(target.accountName);
-    expect(platform.secrets.length).toBeGreaterThanOrEqual(2);
+    // Each secret the step came to hold was given to the platform to mask, before any use: the client
+    // secret input, and the account key of each datastore it opened (as the emulator issued them).
+    const masked = (value: string) => platform.secrets.includes(value);
+    expect({ clientSecret: masked(emulator.config.clientSecret) }).toEqual({ clientSecret: true });
+    for (const account of [emulator.config.dev.storageAccount, emulator.config.prod.storageAccount]) {
+      expect({ account, keyMasked: masked(handedOut(`the account key of ${account}`)) }).toEqual({ account, keyMasked: true });
+    }
+    // …and nothing the step printed or logged at debug level shows any secret the emulator handed out.
+    expect(findLeaks([...platform.lines, ...platform.debugLines].map((text, i) => ({ where: `line ${i + 1}`, text })), secretsOfRunningEmulators())).toEqual([]);
   }, 120000);
 
   test('a blob corrupted in transit is reported when copies are read back, not accepted', async () => {

@@ -5,7 +5,7 @@ import { adoAssertion, githubAssertion } from './ci-oidc.js';
 import { issueAccessToken } from './entra.js';
 import type { Faults, FaultRule, FaultTarget } from './faults.js';
 import type { JobStore } from './jobs.js';
-import type { Settings, World } from './world.js';
+import { noneIssued, type Settings, type World } from './world.js';
 
 const SETTINGS: (keyof Settings)[] = ['tokenLifetime', 'assertionLifetime', 'lroRetryAfter', 'jobStepDelayMs', 'provisionDelayMs', 'sweepTrialCap', 'logFlushMs'];
 
@@ -32,6 +32,7 @@ export async function handleAdmin(world: World, faults: Faults, jobs: JobStore, 
           'POST /admin/tokens {lifetime, audience}',
           'POST /admin/assertions {issuer: github|azureDevOps, lifetime, issuedAtOffset, audience, subject}',
           'GET /admin/jobs',
+          'GET|DELETE /admin/issued  (access tokens by client proof, CI assertions by issuer)',
         ],
       },
     };
@@ -64,9 +65,14 @@ export async function handleAdmin(world: World, faults: Faults, jobs: JobStore, 
       return { status: 200, body: { value: [] } };
     }
   }
+  if (p === '/admin/issued') {
+    if (ctx.method === 'DELETE') world.issued = noneIssued();
+    if (ctx.method === 'GET' || ctx.method === 'DELETE') return { status: 200, body: world.issued };
+  }
   if (p === '/admin/reset' && ctx.method === 'POST') {
     faults.clear();
     faults.clearLog();
+    world.issued = noneIssued();
     return { status: 200, body: {} };
   }
   if (p === '/admin/settings') {

@@ -55,7 +55,7 @@ export function githubAssertion(world: World, audience: string | undefined, o: A
     iat,
     exp: iat + (o.lifetime ?? world.settings.assertionLifetime),
   };
-  return signJwt(claims, world.githubSigner.key, { kid: world.githubSigner.kid, x5t: world.githubSigner.kid });
+  return world.handedOut.add(signJwt(claims, world.githubSigner.key, { kid: world.githubSigner.kid, x5t: world.githubSigner.kid }), 'a GitHub OIDC ID token');
 }
 
 export function adoAssertion(world: World, o: AssertionOverrides = {}): string {
@@ -70,7 +70,7 @@ export function adoAssertion(world: World, o: AssertionOverrides = {}): string {
     iat,
     exp: iat + (o.lifetime ?? world.settings.assertionLifetime),
   };
-  return signJwt(claims, world.adoSigner.key, { kid: world.adoSigner.kid, x5t: world.adoSigner.kid });
+  return world.handedOut.add(signJwt(claims, world.adoSigner.key, { kid: world.adoSigner.kid, x5t: world.adoSigner.kid }), 'an Azure DevOps OIDC token');
 }
 
 function bearer(ctx: Ctx): string | undefined {
@@ -121,6 +121,7 @@ export async function handleCiOidc(world: World, ctx: Ctx): Promise<Reply | unde
       throw new HttpError(401, { message: 'Unauthorized: the ACTIONS_ID_TOKEN_REQUEST_TOKEN is missing or invalid.' }, { 'www-authenticate': 'Bearer' });
     }
     const value = githubAssertion(world, ctx.query('audience'));
+    world.issued.assertions.github++;
     return { status: 200, body: { count: value.length, value } };
   }
   // Azure DevOps issuer metadata
@@ -150,6 +151,7 @@ export async function handleCiOidc(world: World, ctx: Ctx): Promise<Reply | unde
     if (!sc || sc.toLowerCase() !== a.serviceConnectionId.toLowerCase()) {
       throw adoError(400, `Service connection '${sc ?? ''}' could not be found or is not authorized for this pipeline.`, 'InvalidServiceEndpointException');
     }
+    world.issued.assertions.azureDevOps++;
     return { status: 200, body: { oidcToken: adoAssertion(world) } };
   }
   return undefined;

@@ -2,7 +2,7 @@
 // same JSON to --ready-file), and stops everything on SIGINT or SIGTERM.
 import { writeFile } from 'node:fs/promises';
 import { start, type StartOptions } from './index.js';
-import type { FaultRule } from './faults.js';
+import { chaosRules, type FaultRule } from './faults.js';
 
 const HELP = `Usage: npm run emulator -- [options]
 
@@ -17,6 +17,8 @@ const HELP = `Usage: npm run emulator -- [options]
   --provision-delay MS       extra provisioning time of endpoints and deployments (default 200)
   --sweep-trial-cap N        most trials a sweep runs (default 4)
   --fault JSON               a fault rule, e.g. '{"path":"/jobs/","status":429,"count":2}' (repeatable)
+  --chaos RATE               disturb RATE (e.g. 0.2) of ARM, data-plane, scoring and blob requests:
+                             429s, 503s, dropped connections and 1.5 s delays
   --client-secret SECRET     fixed client secret (default: a new one each start)
   --python PATH              Python for jobs and scoring hosts (default: python3 on PATH)
   --verbose                  diagnostic lines on stderr
@@ -50,6 +52,7 @@ function parse(argv: string[]): StartOptions {
       case '--provision-delay': o.provisionDelayMs = num(flag, value()); break;
       case '--sweep-trial-cap': o.sweepTrialCap = num(flag, value()); break;
       case '--fault': faults.push(JSON.parse(value() ?? '') as FaultRule); break;
+      case '--chaos': faults.push(...chaosRules(num(flag, value()))); break;
       case '--client-secret': o.clientSecret = value(); break;
       case '--python': o.python = value(); break;
       case '--verbose': o.log = (line) => process.stderr.write(`[emulator] ${line}\n`); break;

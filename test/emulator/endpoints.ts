@@ -197,7 +197,7 @@ export class Endpoints {
       if (action === 'regeneratekeys') {
         const body = await ctx.json<Props>((m) => this.bad(ctx, ws, m));
         if (!['Primary', 'Secondary'].includes(body.keyType)) throw this.bad(ctx, ws, "keyType must be 'Primary' or 'Secondary'.", 'keyType');
-        const value = typeof body.keyValue === 'string' && body.keyValue ? body.keyValue : newKey();
+        const value = this.world.handedOut.add(typeof body.keyValue === 'string' && body.keyValue ? body.keyValue : newKey(), `a key of endpoint ${ep.name}`);
         if (body.keyType === 'Primary') ep.keys.primaryKey = value;
         else ep.keys.secondaryKey = value;
         const op = this.ops.create(ws, 'oek', () => ({ status: 200 }));
@@ -208,11 +208,11 @@ export class Endpoints {
         if (ep.resource.properties.authMode !== 'AMLToken') throw this.bad(ctx, ws, `Tokens are only available for endpoints with auth mode AMLToken; endpoint ${ep.name} uses ${String(ep.resource.properties.authMode)}.`);
         const iat = nowSeconds();
         const lifetime = Math.max(this.world.settings.tokenLifetime, 60);
-        const token = signJwt(
+        const token = this.world.handedOut.add(signJwt(
           { aud: this.scoringUri(ep), iss: `${this.world.baseUrl}/inference`, iat, nbf: iat, exp: iat + lifetime, endpoint: ep.name, ws: ep.ws.workspaceId },
           this.world.endpointSigner.key,
           { kid: this.world.endpointSigner.kid },
-        );
+        ), `a token of endpoint ${ep.name}`);
         return { status: 200, body: { accessToken: token, tokenType: 'Bearer', expiryTimeUtc: iat + lifetime, refreshAfterTimeUtc: iat + Math.floor(lifetime / 2) } };
       }
     }
@@ -271,7 +271,7 @@ export class Endpoints {
         name,
         resource: { ...body, properties: { ...p, traffic } },
         state: 'Creating',
-        keys: { primaryKey: newKey(), secondaryKey: newKey() },
+        keys: { primaryKey: this.world.handedOut.add(newKey(), `a key of endpoint ${name}`), secondaryKey: this.world.handedOut.add(newKey(), `a key of endpoint ${name}`) },
         createdAt: t,
         modifiedAt: t,
         createdBy: caller,

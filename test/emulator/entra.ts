@@ -101,7 +101,8 @@ export function issueAccessToken(
     uti: randomUUID().replace(/-/g, '').slice(0, 22),
     ver: '1.0',
   };
-  return { token: signJwt(claims, world.entraSigner.key, { kid: world.entraSigner.kid, x5t: world.entraSigner.kid }), expiresIn: lifetime, expiresOn: iat + lifetime };
+  const token = world.handedOut.add(signJwt(claims, world.entraSigner.key, { kid: world.entraSigner.kid, x5t: world.entraSigner.kid }), `an access token for ${audience}`);
+  return { token, expiresIn: lifetime, expiresOn: iat + lifetime };
 }
 
 /** Entra's answer to a client-credentials token request. */
@@ -150,6 +151,7 @@ async function tokenRequest(world: World, ctx: Ctx, tenant: string): Promise<Rep
   const secret = form.get('client_secret');
   const assertion = form.get('client_assertion');
   let appidacr: '1' | '2';
+  let proof: keyof World['issued']['accessTokens'] = 'clientSecret';
   if (secret !== null) {
     if (!world.app.secrets.includes(secret)) {
       throw entraError(
@@ -165,13 +167,14 @@ async function tokenRequest(world: World, ctx: Ctx, tenant: string): Promise<Rep
     if (form.get('client_assertion_type') !== ASSERTION_TYPE) {
       throw entraError(400, 'invalid_request', 50027, "Invalid client_assertion_type. It must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.", corr);
     }
-    checkAssertion(world, assertion, `${world.baseUrl}/${tenant}/oauth2/v2.0/token`, corr);
+    proof = checkAssertion(world, assertion, `${world.baseUrl}/${tenant}/oauth2/v2.0/token`, corr);
     appidacr = '2';
   } else {
     throw entraError(400, 'invalid_client', 7000218, "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.", corr);
   }
 
   const issued = issueAccessToken(world, resource, { appidacr });
+  world.issued.accessTokens[proof]++;
   return {
     status: 200,
     headers: { 'cache-control': 'no-store, no-cache', pragma: 'no-cache', 'client-request-id': corr, 'x-ms-request-id': ctx.requestId },
@@ -199,15 +202,15 @@ const FIC_HINT =
   'Please check your federated identity credential Subject, Audience and Issuer against the presented assertion. https://learn.microsoft.com/entra/workload-id/workload-identity-federation';
 
 /** A client assertion is either federated (issued by a CI OIDC issuer) or self-signed with a registered certificate. */
-function checkAssertion(world: World, assertion: string, tokenEndpoint: string, corr: string): void {
+function checkAssertion(world: World, assertion: string, tokenEndpoint: string, corr: string): 'certificate' | 'github' | 'azureDevOps' {
   const jwt = decodeJwt(assertion);
   if (!jwt) throw entraError(400, 'invalid_client', 50027, 'JWT token is invalid or malformed.', corr);
   const { header, claims } = jwt;
   const thumbSha1 = header.x5t ? Buffer.from(header.x5t, 'base64url').toString('hex').toUpperCase() : undefined;
   const thumbSha256 = header['x5t#S256'] ? Buffer.from(header['x5t#S256'], 'base64url').toString('hex').toUpperCase() : undefined;
   const issuers = [
-    { iss: githubIssuer(world), signer: world.githubSigner },
-    { iss: adoIssuer(world), signer: world.adoSigner },
+    { iss: githubIssuer(world), signer: world.githubSigner, kind: 'github' as const },
+    { iss: adoIssuer(world), signer: world.adoSigner, kind: 'azureDevOps' as const },
   ];
   const federated = issuers.find((i) => i.iss === claims.iss);
   const selfSigned = claims.iss === world.app.clientId && claims.sub === world.app.clientId;
@@ -236,7 +239,7 @@ function checkAssertion(world: World, assertion: string, tokenEndpoint: string, 
       );
     }
     checkTimes(claims, corr);
-    return;
+    return 'certificate';
   }
   if (!federated) {
     throw entraError(400, 'invalid_client', 700211, `No matching federated identity record found for presented assertion issuer '${String(claims.iss)}'. ${FIC_HINT}`, corr);
@@ -253,6 +256,7 @@ function checkAssertion(world: World, assertion: string, tokenEndpoint: string, 
   if (!records.some((f) => f.subject === claims.sub && f.audiences.some((a) => aud.includes(a)))) {
     throw entraError(400, 'invalid_client', 700212, `No matching federated identity record found for presented assertion audience '${aud.join(',')}'. ${FIC_HINT}`, corr);
   }
+  return federated.kind;
 }
 
 function certPublicKey(certPem: string) {

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/gl
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { AzureMachineLearningWorkspaces as Client } from '@azure/arm-machinelearning';
 import type { RunningEmulator, ReadyConfig } from './index.js';
-import type { RequestLogEntry } from './faults.js';
+import { chaosRules, Faults, type RequestLogEntry } from './faults.js';
 import { adminCall, ARM_SCOPE, armClient, blobService, credential, startForTests } from './testing.js';
 
 let emulator: RunningEmulator;
@@ -105,5 +105,37 @@ describe('blob faults (the proxy in front of Azurite)', () => {
     expect(corrupted.length).toBe(data.length);
     expect(corrupted.equals(data)).toBe(false);
     expect((await blob.downloadToBuffer()).equals(data)).toBe(true);
+  });
+});
+
+describe('chaos rules', () => {
+  test('disturb the given share of what a step calls, in the stated mix, and nothing else', () => {
+    const faults = new Faults();
+    for (const rule of chaosRules(0.2)) faults.add(rule);
+    const n = 20000;
+    const counts = new Map<string, number>();
+    for (const [target, path] of [
+      ['api', '/subscriptions/s/resourceGroups/r/providers/Microsoft.MachineLearningServices/workspaces/w/jobs/j'],
+      ['blob', '/mlopsdevstore/azureml-blobstore-x/LocalUpload/h/src/train.py'],
+    ] as const) {
+      for (let i = 0; i < n; i++) {
+        const id = faults.pick(target, 'GET', path)?.id;
+        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
+      }
+    }
+    const share = (id: string) => (counts.get(id) ?? 0) / n;
+    for (const target of ['api', 'blob']) {
+      const total = ['throttled', 'server-error', 'reset', 'slow'].reduce((sum, kind) => sum + share(`chaos-${target}-${kind}`), 0);
+      expect(total).toBeGreaterThan(0.18);
+      expect(total).toBeLessThan(0.22);
+      expect(share(`chaos-${target}-throttled`)).toBeGreaterThan(0.05);
+      expect(share(`chaos-${target}-slow`)).toBeGreaterThan(0.03);
+    }
+    // Sign-in, the CI issuers and a job's own MLflow writes are left alone.
+    for (const path of ['/t/oauth2/v2.0/token', '/github/idtoken', '/mlflow/v1.0/subscriptions/s/api/2.0/mlflow/runs/log-batch']) {
+      for (let i = 0; i < 200; i++) expect(faults.pick('api', 'POST', path)).toBeUndefined();
+    }
+    // Storage is throttled the way storage throttles: 503 ServerBusy, never 429.
+    expect(chaosRules(0.2).filter((r) => r.target === 'blob').map((r) => r.status)).not.toContain(429);
   });
 });

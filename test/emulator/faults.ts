@@ -136,3 +136,48 @@ function take(list: { count: number; message: string; pattern?: string }[], name
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * What chaos hits on the API: ARM, the workspace data plane and scoring URIs — what a step calls. Not Entra
+ * ID, the CI issuers or admin, and not the MLflow writes (log-metric, log-batch, log-parameter, set-tag)
+ * that only a running job makes, from inside its compute rather than from the step.
+ */
+export const CHAOS_API_PATHS =
+  '^/(subscriptions|history|discovery|inference|k8s)(/|$)|^/mlflow/(?!.*/runs/(log-metric|log-batch|log-parameter|set-tag)$)';
+
+/**
+ * Rules that disturb `rate` (0..1) of the requests to every service a step calls — ARM, the data plane,
+ * scoring (CHAOS_API_PATHS) and blob storage — as a busy cloud does. Of the disturbed requests, 3 in 10
+ * are throttled (ARM: 429 TooManyRequests; storage, which never answers 429: 503 ServerBusy), 3 in 10 fail
+ * on the server (ARM: 503; storage: 500 OperationTimedOut), 2 in 10 lose their connection and 2 in 10 are
+ * served 1.5 s late; throttling and server errors carry Retry-After: 1. Rules are tried in order, so each
+ * one's probability is its share among the requests the earlier rules let through.
+ */
+export function chaosRules(rate: number): FaultRule[] {
+  if (!(rate >= 0 && rate < 1)) throw new Error('a chaos rate is between 0 and 1 (exclusive)');
+  type Effect = Omit<FaultRule, 'target' | 'path' | 'probability'>;
+  const effects: Record<FaultTarget, Array<[number, string, Effect]>> = {
+    api: [
+      [0.3, 'throttled', { status: 429, retryAfter: 1, errorCode: 'TooManyRequests', message: 'Chaos: throttled.' }],
+      [0.3, 'server-error', { status: 503, retryAfter: 1, errorCode: 'ServiceUnavailable', message: 'Chaos: unavailable.' }],
+      [0.2, 'reset', { reset: true }],
+      [0.2, 'slow', { latencyMs: 1500 }],
+    ],
+    blob: [
+      [0.3, 'throttled', { status: 503, retryAfter: 1, errorCode: 'ServerBusy', message: 'Chaos: the server is busy.' }],
+      [0.3, 'server-error', { status: 500, retryAfter: 1, errorCode: 'OperationTimedOut', message: 'Chaos: the operation could not be completed within the permitted time.' }],
+      [0.2, 'reset', { reset: true }],
+      [0.2, 'slow', { latencyMs: 1500 }],
+    ],
+  };
+  const rules: FaultRule[] = [];
+  for (const target of ['api', 'blob'] as const) {
+    let left = 1;
+    for (const [share, kind, effect] of effects[target]) {
+      const p = (rate * share) / left;
+      left -= rate * share;
+      rules.push({ ...effect, id: `chaos-${target}-${kind}`, target, ...(target === 'api' ? { path: CHAOS_API_PATHS } : {}), probability: Math.min(1, p) });
+    }
+  }
+  return rules;
+}

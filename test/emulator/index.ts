@@ -23,8 +23,9 @@ import { Ctx, HttpError, send, type Reply } from './http.js';
 import { JobStore } from './jobs.js';
 import { Runner } from './runner.js';
 import { Storage } from './storage.js';
+import { HandedOut, registerRunning } from './secrets.js';
 import { makeTlsMaterial, newRsaKey } from './tls.js';
-import { ASSET_KINDS, newAccountKey, newGuid, newSecret, now, workspaceArmId, type Settings, type Workspace, type World } from './world.js';
+import { ASSET_KINDS, newAccountKey, newGuid, newSecret, noneIssued, now, workspaceArmId, type Settings, type Workspace, type World } from './world.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -314,6 +315,8 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       tls,
       caCertPath,
       settings,
+      issued: noneIssued(),
+      handedOut: new HandedOut(),
       github: { requestToken: newSecret(), subject: `repo:${repository}:ref:refs/heads/main`, repository },
       azureDevOps: {
         organization: 'contoso',
@@ -337,6 +340,14 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       log,
     };
     world.workspaces = [workspace('dev', subscriptionId), workspace('prod', subscriptionId)];
+    const book = world.handedOut;
+    for (const secret of world.app.secrets) book.add(secret, 'the client secret');
+    book.add(tls.client.privateKeyPem, "the client certificate's private key");
+    book.add(world.github.requestToken, 'the GitHub ID-token request token');
+    book.add(world.azureDevOps.accessToken, "the Azure DevOps job's access token (System.AccessToken)");
+    for (const ws of world.workspaces) book.add(ws.storage.accountKey, `the account key of ${ws.storage.accountName}`);
+    const unregister = registerRunning(book);
+    cleanup.push(async () => void unregister());
 
     // Storage: Azurite, then the fault proxy in front of it.
     const faults = new Faults();

@@ -71,7 +71,7 @@ export function isCuratedEnvironment(ref: string): boolean {
   return /^AzureML-[^:/]+(:[^:/]+|@latest)?$/i.test(r) || /^azureml:\/\/registries\/azureml\/environments\//i.test(ref) || /^\/\/registries\/azureml\/environments\//i.test(r);
 }
 
-const BINDING = /\$\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}/g;
+const BINDING = /\$\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}/g;
 const OPTIONAL = /\[([^[\]]*\$\{\{[^}]+\}\}[^[\]]*)\]/g;
 
 /** Names referenced outside optional `[...]` blocks (required) and inside them (optional). */

@@ -395,7 +395,7 @@ export class Runner {
     const inputs: Record<string, Props> = {};
     const bindingOf = (v: unknown): string | undefined => {
       const text = typeof v === 'string' ? v : v && typeof v === 'object' ? (v as Props).value ?? (v as Props).uri ?? (v as Props).path : undefined;
-      const m = typeof text === 'string' ? /^\s*\$\{\{\s*([a-zA-Z0-9_.\-]+)\s*\}\}\s*$/.exec(text) : null;
+      const m = typeof text === 'string' ? /^\s*\$\{\{\s*([a-zA-Z0-9_.-]+)\s*\}\}\s*$/.exec(text) : null;
       return m?.[1];
     };
     // Component inputs the step leaves out take the component's default.

@@ -2,6 +2,7 @@
 // issuer, the two workspaces with their resources, and the tunable timings. Modules receive the World
 // and keep their state in it, so one object describes one running emulator.
 import { randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import type { HandedOut } from './secrets.js';
 import type { TlsMaterial } from './tls.js';
 
 export interface Signer {
@@ -42,6 +43,20 @@ export interface Settings {
   sweepTrialCap: number;
   /** How often a running job's log is copied to its log blob (ms). */
   logFlushMs: number;
+}
+
+/**
+ * What the emulator issued through the routes the product calls: access tokens from the Entra token
+ * endpoint by how the client proved itself, and CI OIDC assertions by issuer. Tokens and assertions
+ * minted through the admin API and the tokens handed to running jobs are not counted.
+ */
+export interface IssuedCounts {
+  accessTokens: { clientSecret: number; certificate: number; github: number; azureDevOps: number };
+  assertions: { github: number; azureDevOps: number };
+}
+
+export function noneIssued(): IssuedCounts {
+  return { accessTokens: { clientSecret: 0, certificate: 0, github: 0, azureDevOps: 0 }, assertions: { github: 0, azureDevOps: 0 } };
 }
 
 export interface StorageAccount {
@@ -102,6 +117,9 @@ export interface World {
   tls: TlsMaterial;
   caCertPath: string;
   settings: Settings;
+  issued: IssuedCounts;
+  /** Every secret value handed out so far (tests check that none leaks). */
+  handedOut: HandedOut;
   github: { requestToken: string; subject: string; repository: string };
   azureDevOps: {
     organization: string;

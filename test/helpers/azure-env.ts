@@ -46,6 +46,7 @@ export function serviceConnectionEnv(c: ReadyConfig, scheme: string, parameters:
     SYSTEM_PLANID: c.azureDevOps.planId,
     SYSTEM_JOBID: c.azureDevOps.jobId,
     SYSTEM_HOSTTYPE: c.azureDevOps.hostType,
+    SYSTEM_OIDCREQUESTURI: c.azureDevOps.oidcRequestUri,
     ENDPOINT_AUTH_SYSTEMVSSCONNECTION: JSON.stringify({ scheme: 'OAuth', parameters: { AccessToken: c.azureDevOps.accessToken } }),
     ENDPOINT_AUTH_PARAMETER_SYSTEMVSSCONNECTION_ACCESSTOKEN: c.azureDevOps.accessToken,
   };

@@ -5,6 +5,22 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { NODE24, ROOT, TOOL_PATH } from './paths.js';
+import { assertNoSecrets, type KnownSecret } from './secret-scan.js';
+import { camelCase, taskFolder, type InputDeclaration } from '../../shared/platform/declaration.js';
+import { signInInputs } from '../../shared/azure/inputs.js';
+import { shippedSteps } from '../../shared/steps/catalog.js';
+
+/**
+ * The environment names of the secret inputs a step declares, as the platform names its inputs. A
+ * test-only bundle (a probe) is taken to declare the sign-in inputs every Azure step shares.
+ */
+function secretInputVariables(step: string, platform: 'github' | 'azure-devops'): string[] {
+  const declared = shippedSteps.find((d) => d.id === step || taskFolder(d) === step);
+  const inputs: InputDeclaration[] = declared ? declared.inputs : signInInputs;
+  return inputs
+    .filter((i) => i.secret && (!i.only || i.only === platform))
+    .map((i) => `INPUT_${(platform === 'github' ? i.name : camelCase(i.name)).toUpperCase()}`);
+}
 
 export interface Issue {
   severity: string;
@@ -43,6 +59,11 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Run this bundle instead of the step's committed one (test-only probes). */
   bundle?: string;
+  /**
+   * Secrets this run must not reveal beyond those found automatically (its environment's, and every
+   * running emulator's): see test/helpers/secret-scan.ts. Every run is scanned; a leak throws.
+   */
+  secrets?: Array<string | KnownSecret>;
 }
 
 function baseEnv(workspace: string): Record<string, string> {
@@ -146,6 +167,7 @@ export async function runAction(step: string, options: RunOptions): Promise<Step
     ...githubInputEnv(options.inputs ?? {}),
     ...options.env,
   };
+  const since = Date.now();
   const run = await spawnBundle(options.bundle ?? path.join(ROOT, 'actions', step, 'dist', 'index.mjs'), env, options);
   const commands = parseWorkflowCommands(run.stdout);
   const annotations = commands.filter((c) => ['error', 'warning', 'notice'].includes(c.command));
@@ -160,7 +182,7 @@ export async function runAction(step: string, options: RunOptions): Promise<Step
       title: c.properties.title,
     }));
   const bare = annotations.filter((c) => c.command === 'error' && !c.properties.file);
-  return {
+  const result: StepRun = {
     ...run,
     outputs: parseGitHubFile(fs.readFileSync(outputFile, 'utf8')),
     issues,
@@ -168,6 +190,14 @@ export async function runAction(step: string, options: RunOptions): Promise<Step
     published: [],
     failure: bare.length ? bare[bare.length - 1].message : undefined,
   };
+  assertNoSecrets(`The GitHub run of '${step}'`, result, {
+    env,
+    dirs: [files, options.workspace],
+    since,
+    secrets: options.secrets,
+    secretInputs: secretInputVariables(step, 'github'),
+  });
+  return result;
 }
 
 // ---------------------------------------------------------------- Azure DevOps
@@ -206,6 +236,7 @@ export async function runTask(folder: string, options: RunOptions): Promise<Step
     ...agentInputEnv(options.inputs ?? {}),
     ...options.env,
   };
+  const since = Date.now();
   const run = await spawnBundle(options.bundle ?? path.join(ROOT, 'tasks', folder, 'dist', 'index.mjs'), env, options);
   const commands = parseLoggingCommands(run.stdout);
   const outputs: Record<string, string> = {};
@@ -224,7 +255,7 @@ export async function runTask(folder: string, options: RunOptions): Promise<Step
     }));
   const complete = commands.filter((c) => c.command === 'task.complete');
   const summaries = commands.filter((c) => c.command === 'task.uploadsummary').map((c) => fs.readFileSync(c.message, 'utf8'));
-  return {
+  const result: StepRun = {
     ...run,
     outputs,
     issues,
@@ -233,6 +264,14 @@ export async function runTask(folder: string, options: RunOptions): Promise<Step
     failure: complete.length && complete[complete.length - 1].properties.result === 'Failed' ? complete[complete.length - 1].message : undefined,
     published: commands.filter((c) => c.command === 'results.publish').map((c) => c.properties),
   };
+  assertNoSecrets(`The Azure DevOps run of '${folder}'`, result, {
+    env,
+    dirs: [agentTemp, options.workspace],
+    since,
+    secrets: options.secrets,
+    secretInputs: secretInputVariables(folder, 'azure-devops'),
+  });
+  return result;
 }
 
 /** A fresh copy of a fixture project, as a workspace of its own. */

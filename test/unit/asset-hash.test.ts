@@ -3,7 +3,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describeLocalAsset } from '../../shared/storage/asset-hash.js';
+import { compareCodePoints, CONTENT_HASH_VERSION, contentHash, describeLocalAsset } from '../../shared/storage/asset-hash.js';
+import { FIXTURES } from '../helpers/paths.js';
 import { IgnoreRules } from '../../shared/storage/ignore.js';
 
 /**
@@ -117,5 +118,68 @@ describe('ignore patterns', () => {
     const reversed = IgnoreRules.parse('!keep.txt\n*.txt\n');
     expect(reversed.excludes('keep.txt')).toBe(false);
     expect(reversed.excludes('other.txt')).toBe(true);
+  });
+});
+
+/**
+ * Golden values from azure-ai-ml 1.4.0 itself (scripts/oracle/upload-hashes.py wrote golden.json from
+ * the folders in test/fixtures/upload-hash): the upload hash, the content hash, the ignore file chosen,
+ * what is uploaded where and in which order (the first is the indicator file), and what is left out.
+ */
+describe('azure-ai-ml 1.4.0 golden upload hashes', () => {
+  const root = path.join(FIXTURES, 'upload-hash');
+  interface Case {
+    name: string;
+    folder: string;
+    target?: string;
+    emptyDirs?: string[];
+    symlinks?: Record<string, string>;
+  }
+  interface Golden {
+    objectHash: string;
+    contentHash: string;
+    ignoreFile: string | null;
+    uploads: Array<[string, string]>;
+    excluded: string[];
+  }
+  const cases = (JSON.parse(fs.readFileSync(path.join(root, 'cases.json'), 'utf8')) as { cases: Case[] }).cases;
+  const golden = JSON.parse(fs.readFileSync(path.join(root, 'golden.json'), 'utf8')) as { azureAiMl: string; contentHashVersion: number; cases: Record<string, Golden> };
+
+  /** The case as the script made it: a copy, plus the empty folders and symbolic links git cannot keep. */
+  function prepare(c: Case): string {
+    const copy = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'golden-')), c.folder);
+    fs.cpSync(path.join(root, c.folder), copy, { recursive: true });
+    for (const d of c.emptyDirs ?? []) fs.mkdirSync(path.join(copy, d), { recursive: true });
+    for (const [link, target] of Object.entries(c.symlinks ?? {})) fs.symlinkSync(path.join(copy, target), path.join(copy, link));
+    return c.target ? path.join(copy, c.target) : copy;
+  }
+
+  /** Every file below a folder (following links), relative, forward slashes. */
+  function allFiles(dir: string, prefix = ''): string[] {
+    return fs.readdirSync(dir).flatMap((name) => {
+      const full = path.join(dir, name);
+      return fs.statSync(full).isDirectory() ? allFiles(full, `${prefix}${name}/`) : [`${prefix}${name}`];
+    });
+  }
+
+  test('were written by azure-ai-ml 1.4.0 for every case', () => {
+    expect(golden.azureAiMl).toBe('1.4.0');
+    expect(String(golden.contentHashVersion)).toBe(CONTENT_HASH_VERSION);
+    expect(Object.keys(golden.cases).sort()).toEqual(cases.map((c) => c.name).sort());
+  });
+
+  test.each(cases.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+    const expected = golden.cases[name];
+    const target = prepare(c);
+    const asset = await describeLocalAsset(target);
+    expect(asset.hash).toBe(expected.objectHash);
+    expect(asset.files.map((f) => f.blobPath)).toEqual(expected.uploads.map(([, blob]) => blob));
+    expect(await contentHash(asset)).toBe(expected.contentHash);
+    if (asset.isFolder) {
+      const rules = IgnoreRules.forFolder(target);
+      expect(rules.file ? path.basename(rules.file) : null).toBe(expected.ignoreFile);
+      const excluded = allFiles(target).filter((f) => f.split('/').some((_, i, parts) => rules.excludes(parts.slice(0, i + 1).join('/'))));
+      expect(excluded.sort(compareCodePoints)).toEqual(expected.excluded);
+    }
   });
 });

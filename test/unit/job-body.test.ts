@@ -114,6 +114,7 @@ describe('the other command fixtures', () => {
 describe('pipeline job', () => {
   test('the sample pipeline.yml: inline command steps with parent bindings, default compute resolved', async () => {
     const job = await jobBody(load(sample('pipeline.yml')), fakeResolver().resolver);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- field-by-field checks of a JSON body
     const p = job.body.properties as Record<string, any>;
     expect(p.jobType).toBe('Pipeline');
     expect(p.settings).toEqual({ _source: 'YAML.JOB', default_compute: `${WS}/computes/cpu-cluster` });
@@ -149,6 +150,7 @@ describe('pipeline job', () => {
 describe('sweep job', () => {
   test('search space, objective, sampling, limits and early termination', async () => {
     const job = await jobBody(load(path.join(FIXTURES, 'jobs', 'sweep.yml')), fakeResolver().resolver);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- field-by-field checks of a JSON body
     const p = job.body.properties as Record<string, any>;
     expect(p.jobType).toBe('Sweep');
     expect(p.trial).toEqual({

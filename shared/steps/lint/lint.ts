@@ -1,110 +1,93 @@
+// flake8 as a quality check: its arguments, "could not check" told from findings, and what it publishes.
 import path from 'node:path';
 import { ToolError } from '../../platform/errors.js';
 import { flake8Level, flake8RuleUri, parseFlake8Output } from '../../python/flake8.js';
-import { describeExit, FLAKE8, installTool, lastLine, missingTool, toolCommand } from '../../python/tools.js';
+import { describeExit, FLAKE8, lastLine } from '../../python/tools.js';
 import { countBy, type Finding, type ToolReport } from '../../reports/findings.js';
-import { findingsToJUnit } from '../../reports/junit.js';
 import { code, table } from '../../reports/markdown.js';
-import { findingsToSarif } from '../../reports/sarif.js';
-import { runTool } from '../../process/run-tool.js';
-import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
-import {
-  annotateAll,
-  existingFile,
-  plural,
-  reportDirectory,
-  targetPaths,
-  workingDirectory,
-  workspacePath,
-  writeReport,
-} from '../quality/common.js';
+import { existingFile, plural, workspacePath } from '../quality/common.js';
+import { qualityStep, writeFindingReports, type QualityCheck } from '../quality/pipeline.js';
 import { lintDeclaration } from './declaration.js';
 
-async function lint(context: StepContext): Promise<StepOutcome> {
-  const { platform, inputs, signal } = context;
-  const cwd = workingDirectory(context);
-  const paths = targetPaths(context, 'paths', cwd);
-  const config = existingFile(context, 'config', cwd);
-  const maxIssues = inputs.integer('max-issues') ?? 0;
-  const python = inputs.string('python');
+interface LintPlan {
+  args: string[];
+  maxIssues: number;
+}
 
-  const args = ['--format=default'];
-  const maxLineLength = inputs.integer('max-line-length');
-  if (maxLineLength !== undefined) args.push(`--max-line-length=${maxLineLength}`);
-  if (config) args.push(`--config=${path.relative(cwd, config)}`);
-  const select = inputs.string('select');
-  if (select) args.push(`--select=${select.replace(/\s+/g, '')}`);
-  const ignore = inputs.string('ignore');
-  if (ignore) args.push(`--extend-ignore=${ignore.replace(/\s+/g, '')}`);
-  args.push(...paths);
+export const lintCheck: QualityCheck<LintPlan, Finding[]> = {
+  declaration: lintDeclaration,
+  tool: FLAKE8,
 
-  const reports = await reportDirectory(context, 'lint');
-  if (inputs.boolean('install')) await installTool(platform, FLAKE8, python, cwd, signal);
+  async plan(context, { cwd, paths }) {
+    const { inputs } = context;
+    const config = existingFile(context, 'config', cwd);
+    const maxIssues = inputs.integer('max-issues') ?? 0;
+    const args = ['--format=default'];
+    const maxLineLength = inputs.integer('max-line-length');
+    if (maxLineLength !== undefined) args.push(`--max-line-length=${maxLineLength}`);
+    if (config) args.push(`--config=${path.relative(cwd, config)}`);
+    const select = inputs.string('select');
+    if (select) args.push(`--select=${select.replace(/\s+/g, '')}`);
+    const ignore = inputs.string('ignore');
+    if (ignore) args.push(`--extend-ignore=${ignore.replace(/\s+/g, '')}`);
+    args.push(...paths);
+    return { args, maxIssues };
+  },
 
-  const { command, prefix } = toolCommand(FLAKE8, python);
-  const run = await runTool(platform, command, [...prefix, ...args], { cwd, signal });
-  const missing = missingTool(FLAKE8, python, run);
-  if (missing) throw missing;
-
-  const raw = parseFlake8Output(run.stdout);
-  // flake8 exits 1 both for findings and for its own failures (bad configuration, crashed plugin):
-  // only output that is all findings, without a traceback, counts as a completed check.
-  const crashed = run.exitCode === null || run.exitCode > 1 || /Traceback \(most recent call last\)|critical error/i.test(run.stderr);
-  if (crashed || (run.exitCode === 1 && raw.length === 0)) {
-    const configProblem = /config|option|argument|usage:|ValueError|invalid/i.test(run.stderr);
-    throw new ToolError(
-      'flake8',
-      configProblem ? 'bad-config' : 'crashed',
-      `flake8 could not check the code (${describeExit(run)})${configProblem ? ', most likely because of its configuration' : ''}: ${lastLine(run.stderr) || lastLine(run.stdout) || 'no output'}`,
-    );
-  }
-
-  const findings: Finding[] = raw.map((f) => ({
-    rule: f.code,
-    message: f.message,
-    file: workspacePath(platform, cwd, f.path),
-    line: f.line,
-    column: f.column,
-    level: flake8Level(f.code),
-  }));
-  const report: ToolReport = {
-    tool: { name: 'flake8', informationUri: 'https://flake8.pycqa.org/' },
-    findings,
-    rules: [...new Set(findings.map((f) => f.rule))].map((id) => ({ id, helpUri: flake8RuleUri(id) })),
-  };
-  const junitPath = await writeReport(path.join(reports, 'flake8-junit.xml'), findingsToJUnit(report));
-  const sarifPath = await writeReport(path.join(reports, 'flake8.sarif'), findingsToSarif(report));
-
-  const failing = findings.length > maxIssues;
-  annotateAll(
-    platform,
-    findings.map((f) => ({
-      severity: failing ? 'error' : 'warning',
-      title: `flake8 ${f.rule}`,
+  async read(run, _plan, { cwd }, { platform }) {
+    const raw = parseFlake8Output(run.stdout);
+    // flake8 exits 1 both for findings and for its own failures (bad configuration, crashed plugin):
+    // only output that is all findings, without a traceback, counts as a completed check.
+    const crashed = run.exitCode === null || run.exitCode > 1 || /Traceback \(most recent call last\)|critical error/i.test(run.stderr);
+    if (crashed || (run.exitCode === 1 && raw.length === 0)) {
+      const configProblem = /config|option|argument|usage:|ValueError|invalid/i.test(run.stderr);
+      throw new ToolError(
+        'flake8',
+        configProblem ? 'bad-config' : 'crashed',
+        `flake8 could not check the code (${describeExit(run)})${configProblem ? ', most likely because of its configuration' : ''}: ${lastLine(run.stderr) || lastLine(run.stdout) || 'no output'}`,
+      );
+    }
+    return raw.map((f) => ({
+      rule: f.code,
       message: f.message,
-      file: f.file,
+      file: workspacePath(platform, cwd, f.path),
       line: f.line,
       column: f.column,
-      code: f.rule,
-    })),
-  );
-  platform.setOutput('issue-count', String(findings.length));
-  platform.setOutput('junit-path', junitPath);
-  platform.setOutput('sarif-path', sarifPath);
-  platform.publishTestResults({ format: 'JUnit', files: [junitPath], title: 'flake8' });
+      level: flake8Level(f.code),
+    }));
+  },
 
-  const headline = findings.length === 0 ? 'flake8 found no problems' : `flake8 found ${plural(findings.length, 'problem')} in ${plural(new Set(findings.map((f) => f.file)).size, 'file')}`;
-  const where = await platform.appendSummary(lintSummary(headline, failing, findings, maxIssues, junitPath, sarifPath, platform.nameOf('max-issues')));
-  if (where) platform.debug(`Summary written to ${where}`);
-
-  if (failing) {
-    return {
-      status: 'failed',
-      message: `${headline}${maxIssues > 0 ? `, more than the ${maxIssues} allowed by ${platform.nameOf('max-issues')}` : ''}.`,
+  async publish(findings, { maxIssues }, { reports }, { platform }) {
+    const report: ToolReport = {
+      tool: { name: 'flake8', informationUri: 'https://flake8.pycqa.org/' },
+      findings,
+      rules: [...new Set(findings.map((f) => f.rule))].map((id) => ({ id, helpUri: flake8RuleUri(id) })),
     };
-  }
-  return { status: 'succeeded', message: `${headline}.` };
-}
+    const { junit, sarif } = await writeFindingReports(report, reports);
+    const failing = findings.length > maxIssues;
+    const headline =
+      findings.length === 0
+        ? 'flake8 found no problems'
+        : `flake8 found ${plural(findings.length, 'problem')} in ${plural(new Set(findings.map((f) => f.file)).size, 'file')}`;
+    return {
+      annotations: findings.map((f) => ({
+        severity: failing ? 'error' : 'warning',
+        title: `flake8 ${f.rule}`,
+        message: f.message,
+        file: f.file,
+        line: f.line,
+        column: f.column,
+        code: f.rule,
+      })),
+      outputs: { 'issue-count': String(findings.length), 'junit-path': junit, 'sarif-path': sarif },
+      junit: [junit],
+      summary: lintSummary(headline, failing, findings, maxIssues, junit, sarif, platform.nameOf('max-issues')),
+      outcome: failing
+        ? { status: 'failed', message: `${headline}${maxIssues > 0 ? `, more than the ${maxIssues} allowed by ${platform.nameOf('max-issues')}` : ''}.` }
+        : { status: 'succeeded', message: `${headline}.` },
+    };
+  },
+};
 
 function lintSummary(headline: string, failing: boolean, findings: Finding[], maxIssues: number, junit: string, sarif: string, maxIssuesName: string): string {
   const parts = [`### ${failing ? '❌' : '✅'} Lint: ${headline}`, ''];
@@ -131,4 +114,4 @@ function lintSummary(headline: string, failing: boolean, findings: Finding[], ma
   return parts.join('\n');
 }
 
-export const lintStep: Step = { declaration: lintDeclaration, run: lint };
+export const lintStep = qualityStep(lintCheck);

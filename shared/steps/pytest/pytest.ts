@@ -1,10 +1,12 @@
+// pytest as a quality check: its arguments and coverage, "tests failed" told from "could not run",
+// failures annotated at their line, and what it publishes.
 import fs from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ToolError } from '../../platform/errors.js';
 import type { Annotation } from '../../platform/platform.js';
 import { splitArgs } from '../../process/args.js';
-import { runTool, type ToolRun } from '../../process/run-tool.js';
+import type { ToolRun } from '../../process/run-tool.js';
 import {
   coveragePercent,
   parsePytestJUnit,
@@ -12,84 +14,92 @@ import {
   tracebackFrames,
   type TestCaseResult,
 } from '../../python/pytest-junit.js';
-import { describeExit, installTool, lastLine, missingTool, PYTEST, toolCommand } from '../../python/tools.js';
+import { describeExit, lastLine, PYTEST } from '../../python/tools.js';
 import { code, table } from '../../reports/markdown.js';
-import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
-import { annotateAll, plural, reportDirectory, targetPaths, workingDirectory, workspacePath } from '../quality/common.js';
+import { plural, workspacePath } from '../quality/common.js';
+import { qualityStep, type QualityCheck } from '../quality/pipeline.js';
 import { pytestDeclaration } from './declaration.js';
 
 const SLOWEST = 5;
 
-async function pytest(context: StepContext): Promise<StepOutcome> {
-  const { platform, inputs, signal } = context;
-  const cwd = workingDirectory(context);
-  const paths = targetPaths(context, 'paths', cwd);
-  const extra = splitArgs(inputs.string('args') ?? '', 'args');
-  const coverageMin = inputs.number('coverage-min');
-  const coverageSource = inputs.string('coverage-source');
-  const python = inputs.string('python');
-  const reports = await reportDirectory(context, 'pytest');
-  const junitPath = path.join(reports, 'pytest-junit.xml');
-  const coveragePath = path.join(reports, 'coverage.xml');
-  await fs.rm(junitPath, { force: true });
-  await fs.rm(coveragePath, { force: true });
-
-  // xunit1 keeps each test's file and line in the report, which annotations need.
-  const args = [...paths, ...extra, `--junitxml=${junitPath}`, '-o', 'junit_family=xunit1'];
-  if (coverageMin !== undefined) {
-    args.push(`--cov=${coverageSource ?? '.'}`, `--cov-report=xml:${coveragePath}`, '--cov-report=term');
-  }
-
-  if (inputs.boolean('install')) await installTool(platform, PYTEST, python, cwd, signal);
-  const { command, prefix } = toolCommand(PYTEST, python);
-  const run = await runTool(platform, command, [...prefix, ...args], { cwd, signal });
-  const missing = missingTool(PYTEST, python, run);
-  if (missing) throw missing;
-  checkRan(run, coverageMin !== undefined, existsSync(junitPath), paths);
-
-  const { cases, totals } = readReport('pytest', 'JUnit report', junitPath, parsePytestJUnit, await fs.readFile(junitPath, 'utf8'));
-  const roots = [rootdirFromOutput(run.stdout), cwd, ...ancestors(cwd, platform.workspace)].filter(
-    (d): d is string => Boolean(d),
-  );
-  const locate = (file: string | undefined): string | undefined => {
-    if (!file) return undefined;
-    const base = roots.find((r) => existsSync(path.resolve(r, file)));
-    return base ? workspacePath(platform, base, file) : undefined;
-  };
-
-  const problems = cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error');
-  annotateAll(
-    platform,
-    problems.map((c) => failureAnnotation(c, locate)),
-  );
-
-  let coverage: number | undefined;
-  if (coverageMin !== undefined) {
-    if (!existsSync(coveragePath)) {
-      throw new ToolError('pytest-cov', 'crashed', `pytest-cov wrote no coverage report (${coveragePath}); check its configuration.`);
-    }
-    coverage = readReport('pytest-cov', 'coverage report', coveragePath, coveragePercent, await fs.readFile(coveragePath, 'utf8'));
-  }
-
-  platform.setOutput('passed', String(totals.passed));
-  platform.setOutput('failed', String(totals.failed));
-  platform.setOutput('errors', String(totals.errors));
-  platform.setOutput('skipped', String(totals.skipped));
-  platform.setOutput('junit-path', junitPath);
-  platform.setOutput('coverage', coverage === undefined ? '' : String(coverage));
-  platform.publishTestResults({ format: 'JUnit', files: [junitPath], title: 'pytest' });
-
-  const counts = `${totals.passed} passed, ${totals.failed} failed, ${totals.errors} errors, ${totals.skipped} skipped`;
-  const testsFailed = totals.failed + totals.errors > 0;
-  const coverageLow = coverage !== undefined && coverageMin !== undefined && coverage < coverageMin;
-  await platform.appendSummary(summary(cases, counts, testsFailed || coverageLow, coverage, coverageMin, junitPath, locate));
-
-  const reasons: string[] = [];
-  if (testsFailed) reasons.push(`${plural(totals.failed, 'test')} failed and ${plural(totals.errors, 'test')} errored`);
-  if (coverageLow) reasons.push(`coverage ${coverage}% is below ${platform.nameOf('coverage-min')} ${coverageMin}%`);
-  if (reasons.length) return { status: 'failed', message: `pytest: ${reasons.join('; ')} (${counts}).` };
-  return { status: 'succeeded', message: `pytest: ${counts}${coverage !== undefined ? `; coverage ${coverage}%` : ''}.` };
+interface PytestPlan {
+  args: string[];
+  junitPath: string;
+  coveragePath: string;
+  coverageMin?: number;
 }
+
+interface PytestResult {
+  cases: TestCaseResult[];
+  totals: { passed: number; failed: number; errors: number; skipped: number };
+  coverage?: number;
+  locate: (file: string | undefined) => string | undefined;
+}
+
+export const pytestCheck: QualityCheck<PytestPlan, PytestResult> = {
+  declaration: pytestDeclaration,
+  tool: PYTEST,
+
+  async plan({ inputs }, { paths, reports }) {
+    const extra = splitArgs(inputs.string('args') ?? '', 'args');
+    const coverageMin = inputs.number('coverage-min');
+    const coverageSource = inputs.string('coverage-source');
+    const junitPath = path.join(reports, 'pytest-junit.xml');
+    const coveragePath = path.join(reports, 'coverage.xml');
+    await fs.rm(junitPath, { force: true });
+    await fs.rm(coveragePath, { force: true });
+    // xunit1 keeps each test's file and line in the report, which annotations need.
+    const args = [...paths, ...extra, `--junitxml=${junitPath}`, '-o', 'junit_family=xunit1'];
+    if (coverageMin !== undefined) {
+      args.push(`--cov=${coverageSource ?? '.'}`, `--cov-report=xml:${coveragePath}`, '--cov-report=term');
+    }
+    return { args, junitPath, coveragePath, coverageMin };
+  },
+
+  async read(run, { junitPath, coveragePath, coverageMin }, { cwd, paths }, { platform }) {
+    checkRan(run, coverageMin !== undefined, existsSync(junitPath), paths);
+    const { cases, totals } = readReport('pytest', 'JUnit report', junitPath, parsePytestJUnit, await fs.readFile(junitPath, 'utf8'));
+    let coverage: number | undefined;
+    if (coverageMin !== undefined) {
+      if (!existsSync(coveragePath)) {
+        throw new ToolError('pytest-cov', 'crashed', `pytest-cov wrote no coverage report (${coveragePath}); check its configuration.`);
+      }
+      coverage = readReport('pytest-cov', 'coverage report', coveragePath, coveragePercent, await fs.readFile(coveragePath, 'utf8'));
+    }
+    const roots = [rootdirFromOutput(run.stdout), cwd, ...ancestors(cwd, platform.workspace)].filter((d): d is string => Boolean(d));
+    const locate = (file: string | undefined): string | undefined => {
+      if (!file) return undefined;
+      const base = roots.find((r) => existsSync(path.resolve(r, file)));
+      return base ? workspacePath(platform, base, file) : undefined;
+    };
+    return { cases, totals, coverage, locate };
+  },
+
+  async publish({ cases, totals, coverage, locate }, { junitPath, coverageMin }, _site, { platform }) {
+    const counts = `${totals.passed} passed, ${totals.failed} failed, ${totals.errors} errors, ${totals.skipped} skipped`;
+    const testsFailed = totals.failed + totals.errors > 0;
+    const coverageLow = coverage !== undefined && coverageMin !== undefined && coverage < coverageMin;
+    const reasons: string[] = [];
+    if (testsFailed) reasons.push(`${plural(totals.failed, 'test')} failed and ${plural(totals.errors, 'test')} errored`);
+    if (coverageLow) reasons.push(`coverage ${coverage}% is below ${platform.nameOf('coverage-min')} ${coverageMin}%`);
+    return {
+      annotations: cases.filter((c) => c.outcome === 'failed' || c.outcome === 'error').map((c) => failureAnnotation(c, locate)),
+      outputs: {
+        passed: String(totals.passed),
+        failed: String(totals.failed),
+        errors: String(totals.errors),
+        skipped: String(totals.skipped),
+        'junit-path': junitPath,
+        coverage: coverage === undefined ? '' : String(coverage),
+      },
+      junit: [junitPath],
+      summary: summary(cases, counts, testsFailed || coverageLow, coverage, coverageMin, junitPath, locate),
+      outcome: reasons.length
+        ? { status: 'failed', message: `pytest: ${reasons.join('; ')} (${counts}).` }
+        : { status: 'succeeded', message: `pytest: ${counts}${coverage !== undefined ? `; coverage ${coverage}%` : ''}.` },
+    };
+  },
+};
 
 /** Tells "tests failed" (exit 1, or 2 with a report: collection errors) from "pytest could not run". */
 function checkRan(run: ToolRun, coverage: boolean, wroteReport: boolean, paths: string[]): void {
@@ -196,7 +206,7 @@ function ancestors(dir: string, top: string): string[] {
   return found;
 }
 
-export const pytestStep: Step = { declaration: pytestDeclaration, run: pytest };
+export const pytestStep = qualityStep(pytestCheck);
 
 /** A report the tool wrote but that cannot be parsed (truncated, malformed) is the tool's failure, said with where. */
 function readReport<T>(tool: string, what: string, file: string, parse: (text: string) => T, text: string): T {

@@ -81,11 +81,14 @@ export function existingFile(context: StepContext, input: string, cwd: string): 
   return file;
 }
 
-export async function reportDirectory(context: StepContext, step: string): Promise<string> {
+/** The report folder (the input, or a folder under the runner's temporary directory); not created. */
+export function reportPath(context: StepContext, step: string): string {
   const given = context.inputs.path('report-directory');
-  const dir = given
-    ? path.resolve(context.platform.workspace, given)
-    : path.join(context.platform.tempDir, 'mlops-actions', step);
+  return given ? path.resolve(context.platform.workspace, given) : path.join(context.platform.tempDir, 'mlops-actions', step);
+}
+
+export async function reportDirectory(context: StepContext, step: string): Promise<string> {
+  const dir = reportPath(context, step);
   await fs.mkdir(dir, { recursive: true });
   return dir;
 }

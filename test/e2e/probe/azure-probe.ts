@@ -35,7 +35,7 @@ export const probeStep: Step = {
     const { ws, ml: client, stats } = await openWorkspace(context);
     const until = Date.now() + (inputs.number('duration-seconds') ?? 0) * 1000;
     let calls = 0;
-    let location = '';
+    let location: string;
     do {
       if (signal.aborted) throw new UserError('cancelled');
       const got = await azureCall(`Reading workspace ${ws.workspace}`, () => client.workspaces.get(ws.resourceGroup, ws.workspace));
