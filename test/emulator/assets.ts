@@ -131,7 +131,9 @@ function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Recor
     case 'models':
       out.modelUri = required('modelUri');
       out.modelType = props.modelType ?? 'CustomModel';
-      if (props.flavors !== undefined) out.flavors = props.flavors;
+      // The service answers `flavors: {}` for a model registered without any (azure-ai-ml 1.4.0 reads it
+      // as a map and fails on null).
+      out.flavors = props.flavors ?? {};
       if (props.jobName !== undefined) out.jobName = props.jobName;
       break;
     case 'data': {
