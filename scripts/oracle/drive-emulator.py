@@ -7,8 +7,8 @@ talks to Azure's public hosts (management.azure.com, login.microsoftonline.com,
 <account>.blob.core.windows.net) through the emulator's proxy (HTTPS_PROXY = `httpsProxy`) and trusts
 the emulator's CA (REQUESTS_CA_BUNDLE). The script sets both from READY.json before importing the SDK.
 
-It reads the workspace, submits the job (uploading its local code and inputs), and — unless --no-wait —
-polls `jobs.get` until the job ends, registers a local folder as a model (another upload) and lists
+It reads the workspace (not with --no-wait), submits the job (uploading its local code and inputs), and —
+unless --no-wait — polls `jobs.get` until the job ends, registers a local folder as a model (another upload) and lists
 the workspace's models. One JSON object per line on
 stdout: {"step": ..., ...}. Exit status 0 when every step answered (whatever the job's outcome).
 """
@@ -43,8 +43,9 @@ credential = ClientSecretCredential(config["tenantId"], config["clientId"], conf
 dev = config["dev"]
 ml = MLClient(credential, config["subscriptionId"], dev["resourceGroup"], dev["workspace"])
 
-workspace = ml.workspaces.get(dev["workspace"])
-say("workspace", name=workspace.name, location=workspace.location, mlflow=workspace.mlflow_tracking_uri)
+if wait:
+    workspace = ml.workspaces.get(dev["workspace"])
+    say("workspace", name=workspace.name, location=workspace.location, mlflow=workspace.mlflow_tracking_uri)
 
 job = ml.jobs.create_or_update(load_job(job_path))
 say("submitted", name=job.name, status=job.status, code=str(job.code), environment=str(job.environment))
