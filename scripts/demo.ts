@@ -1,6 +1,7 @@
-// `npm run demo`: the pipeline on the sample project — lint → bandit → pytest → train — through the
-// built bundles, the way the GitHub runner and then the Azure DevOps agent run them (environment in,
-// files and stdout out), with the local Azure ML emulator standing in for Azure.
+// `npm run demo`: the pipeline on the sample project — lint → bandit → pytest → train → register →
+// transfer (dev → prod) — through the built bundles, the way the GitHub runner and then the Azure DevOps
+// agent run them (environment in, files and stdout out), with the local Azure ML emulator standing in
+// for Azure.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,14 @@ const inputs: Record<string, Record<string, string>> = {
   pytest: { paths: 'tests', 'coverage-min': '80', 'coverage-source': 'src' },
   train: { 'job-file': 'jobs/train.yml' },
 };
+/** Steps that talk to Azure (signed in to the emulator). */
+const azureSteps = new Set(['train', 'register', 'transfer']);
+/** Inputs taken from earlier steps' outputs, as a pipeline chains them. */
+type Outputs = Record<string, Record<string, string>>;
+const chained: Record<string, (earlier: Outputs, config: typeof c) => Record<string, string>> = {
+  register: (earlier) => ({ 'job-name': earlier.train?.['job-name'] ?? '', 'output-name': 'model_output', name: 'credit-default', gates: 'auc>0.6, accuracy>=0.8', 'compare-metric': 'auc' }),
+  transfer: (earlier, config) => ({ name: earlier.register?.['model-id'] ?? '', 'target-resource-group': config.prod.resourceGroup, 'target-workspace': config.prod.workspace }),
+};
 
 console.log('Starting the Azure ML emulator (HTTPS on loopback, Azurite for storage)…');
 const emulator = await start({});
@@ -30,13 +39,15 @@ try {
   for (const contract of CONTRACTS) {
     const platform = contract.name === 'GitHub' ? 'github' : 'azure-devops';
     console.log(`=== As the ${contract.name} ${contract.name === 'GitHub' ? 'runner' : 'agent'} runs them`);
+    const earlier: Outputs = {};
     for (const step of shippedSteps) {
-      const azure = step.id === 'train';
+      const azure = azureSteps.has(step.id);
+      const own = { ...inputs[step.id], ...chained[step.id]?.(earlier, c) };
       // Azure steps sign in to the emulator like to any other cloud: a client secret on GitHub, an
       // AzureRM service connection on Azure DevOps, and its CA trusted through NODE_EXTRA_CA_CERTS.
       const stepInputs = azure && platform === 'github'
-        ? githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, ...inputs[step.id] })
-        : inputs[step.id] ?? {};
+        ? githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, ...own })
+        : own;
       const env = !azure
         ? {}
         : platform === 'github'
@@ -44,6 +55,7 @@ try {
           : serviceConnectionEnv(c, 'ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' });
       const started = Date.now();
       const run = await contract.run(step, stepInputs, { workspace, env, timeoutMs: 300000 });
+      earlier[step.id] = run.outputs;
       const ok = run.exitCode === 0 && !run.failure;
       if (!ok) failed++;
       console.log(`\n--- ${step.id}: ${ok ? 'succeeded' : `FAILED: ${run.failure ?? run.stderr.trim()}`} (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -54,15 +54,19 @@ function certificatePem(platform: Platform, value: string, what: string): string
   return pem;
 }
 
-export async function signIn(platform: Platform, inputs: Inputs): Promise<AzureSignIn> {
-  const result = platform.kind === 'azure-devops' ? signInAzureDevOps(platform) : await signInGitHub(platform, inputs);
+/**
+ * `connectionInput` names the AzureRM service connection input on Azure DevOps (a step that signs in
+ * twice, such as transfer's target, passes its second one).
+ */
+export async function signIn(platform: Platform, inputs: Inputs, connectionInput = 'azure-subscription'): Promise<AzureSignIn> {
+  const result = platform.kind === 'azure-devops' ? signInAzureDevOps(platform, connectionInput) : await signInGitHub(platform, inputs);
   platform.info(`Signing in to ${result.cloud.name} with ${result.method}.`);
   return result;
 }
 
-function signInAzureDevOps(platform: Platform): AzureSignIn {
-  const connection = platform.serviceConnection('azure-subscription');
-  if (!connection) throw new InputError('azure-subscription', 'is required: the AzureRM service connection to sign in with.');
+function signInAzureDevOps(platform: Platform, connectionInput: string): AzureSignIn {
+  const connection = platform.serviceConnection(connectionInput);
+  if (!connection) throw new InputError(connectionInput, 'is required: the AzureRM service connection to sign in with.');
   const cloud = cloudFromServiceConnection({
     environment: connection.data.environment,
     url: connection.url,

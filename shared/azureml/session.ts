@@ -4,6 +4,7 @@ import { createMlClient, RequestStats } from '../azure/clients.js';
 import { signIn, type AzureSignIn } from '../azure/credentials.js';
 import { resolveWorkspace, type WorkspaceRef } from '../azure/references.js';
 import { InputError } from '../platform/errors.js';
+import type { Platform } from '../platform/platform.js';
 import type { StepContext } from '../platform/step.js';
 import { DatastoreResolver } from './datastores.js';
 import { JobClient } from './jobs.js';
@@ -26,7 +27,11 @@ export async function openWorkspace(context: StepContext): Promise<WorkspaceSess
     throw new InputError('subscription-id', 'is required: no subscription came with the sign-in (set it, or give the workspace as an ARM id).');
   }
   const ws = resolveWorkspace({ subscriptionId, resourceGroup: inputs.string('resource-group'), workspace });
-  const stats = new RequestStats();
+  return workspaceSession(platform, access, ws);
+}
+
+/** A session on a workspace already located, with a sign-in already made (a step's second workspace). */
+export function workspaceSession(platform: Platform, access: AzureSignIn, ws: WorkspaceRef, stats = new RequestStats()): WorkspaceSession {
   const ml = createMlClient(platform, access, ws.subscriptionId, stats);
   return {
     access,

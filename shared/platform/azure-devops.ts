@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { UserError } from './errors.js';
-import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
+import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
 import { camelCase } from './declaration.js';
 import type { Step } from './step.js';
@@ -80,6 +80,17 @@ export class AzureDevOpsPlatform implements Platform {
       if (value) data[key] = value;
     }
     return { id, scheme: auth.scheme, parameters: auth.parameters, url: tl.getEndpointUrl(id, true), data };
+  }
+  provenance(): Provenance {
+    const v = (name: string) => tl.getVariable(name) || undefined;
+    const collection = v('System.CollectionUri') ?? v('System.TeamFoundationCollectionUri');
+    const project = v('System.TeamProject') ?? v('System.TeamProjectId');
+    const buildId = v('Build.BuildId');
+    return {
+      commit: v('Build.SourceVersion'),
+      repository: v('Build.Repository.Uri') ?? v('Build.Repository.Name'),
+      runUrl: collection && project && buildId ? `${collection.replace(/\/?$/, '/')}${encodeURIComponent(project)}/_build/results?buildId=${buildId}` : undefined,
+    };
   }
   /**
    * Workload identity federation: a new OIDC token from the pipeline's oidctoken REST call (what

@@ -2,7 +2,7 @@
 import * as core from '@actions/core';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
-import type { Annotation, Platform, ServiceConnection, TestResultsReport } from './platform.js';
+import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
 import type { Step } from './step.js';
 
@@ -77,6 +77,16 @@ export class GitHubPlatform implements Platform {
   }
   serviceConnection(): ServiceConnection | undefined {
     return undefined;
+  }
+  provenance(): Provenance {
+    const env = process.env;
+    const server = (env.GITHUB_SERVER_URL || 'https://github.com').replace(/\/+$/, '');
+    const repository = env.GITHUB_REPOSITORY || undefined;
+    return {
+      commit: env.GITHUB_SHA || undefined,
+      repository: repository ? `${server}/${repository}` : undefined,
+      runUrl: repository && env.GITHUB_RUN_ID ? `${server}/${repository}/actions/runs/${env.GITHUB_RUN_ID}${env.GITHUB_RUN_ATTEMPT ? `/attempts/${env.GITHUB_RUN_ATTEMPT}` : ''}` : undefined,
+    };
   }
   complete(result: 'succeeded' | 'failed', message: string): void {
     if (result === 'failed') core.setFailed(message);

@@ -38,6 +38,13 @@ export interface ServiceConnection {
   data: Record<string, string>;
 }
 
+/** Where this run comes from, for lineage on what a step registers: commit, repository, run link. */
+export interface Provenance {
+  commit?: string;
+  repository?: string;
+  runUrl?: string;
+}
+
 export interface Platform {
   readonly kind: PlatformKind;
   /** Root of the checked-out repository (GITHUB_WORKSPACE / Build.SourcesDirectory). */
@@ -79,6 +86,8 @@ export interface Platform {
   federatedToken(audience: string, serviceConnection?: ServiceConnection): Promise<string>;
   /** The service connection an input names (Azure DevOps); undefined where the platform has none. */
   serviceConnection(word: string): ServiceConnection | undefined;
+  /** The commit, repository and run link of this run, from the runner's or agent's variables. */
+  provenance(): Provenance;
 
   /** Ends the step. Called exactly once, by the runner. */
   complete(result: 'succeeded' | 'failed', message: string): void;

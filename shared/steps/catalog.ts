@@ -4,6 +4,15 @@ import type { StepDeclaration } from '../platform/declaration.js';
 import { banditDeclaration } from './bandit/declaration.js';
 import { lintDeclaration } from './lint/declaration.js';
 import { pytestDeclaration } from './pytest/declaration.js';
+import { registerDeclaration } from './register/declaration.js';
 import { trainDeclaration } from './train/declaration.js';
+import { transferDeclaration } from './transfer/declaration.js';
 
-export const shippedSteps: StepDeclaration[] = [lintDeclaration, banditDeclaration, pytestDeclaration, trainDeclaration];
+export const shippedSteps: StepDeclaration[] = [
+  lintDeclaration,
+  banditDeclaration,
+  pytestDeclaration,
+  trainDeclaration,
+  registerDeclaration,
+  transferDeclaration,
+];

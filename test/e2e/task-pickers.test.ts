@@ -21,6 +21,11 @@ interface Binding {
 let emulator: RunningEmulator;
 beforeAll(async () => {
   emulator = await startForTests();
+  // A model, so the model dropdowns have something to list.
+  const c = emulator.config;
+  await armClient(c).modelVersions.createOrUpdate(c.dev.resourceGroup, c.dev.workspace, 'credit-default', '1', {
+    properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/models/credit-default/', modelType: 'custom_model' },
+  });
 }, 120000);
 afterAll(async () => {
   await emulator?.stop();
@@ -51,16 +56,19 @@ const bindings = shippedSteps.flatMap((step) => {
   return ((task.dataSourceBindings ?? []) as Binding[]).map((b) => [`${task.name}.${b.target}`, b] as const);
 });
 
-test('the Azure steps offer dropdowns for resource group and workspace, and train for its compute', () => {
+test('the Azure steps offer dropdowns for resource group and workspace, train for its compute, register and transfer for the model', () => {
   const names = bindings.map(([name]) => name);
-  expect(names).toEqual(expect.arrayContaining(['Train.resourceGroup', 'Train.workspace', 'Train.compute']));
+  expect(names).toEqual(
+    expect.arrayContaining(['Train.resourceGroup', 'Train.workspace', 'Train.compute', 'RegisterModel.name', 'TransferModel.name', 'TransferModel.targetResourceGroup', 'TransferModel.targetWorkspace']),
+  );
 });
 
 describe.each(bindings)('%s', (_name, binding) => {
   test('lists what ARM has, read through the service connection', async () => {
     const c = emulator.config;
     const endpoint = { url: `${c.armEndpoint}/`, subscriptionId: c.subscriptionId };
-    const inputs = { resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
+    // The source workspace in dev; a transfer's target in prod.
+    const inputs = { resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace, targetResourceGroup: c.prod.resourceGroup };
     const url = resolveUrl(binding.endpointUrl, endpoint, inputs);
     const token = await credential(c).getToken(ARM_SCOPE);
     const response = await fetch(url, { headers: { authorization: `Bearer ${token!.token}` } });
@@ -68,9 +76,9 @@ describe.each(bindings)('%s', (_name, binding) => {
     const listed = select(binding.resultSelector, (await response.json()) as { value?: Array<Record<string, unknown>> });
 
     const client = armClient(c);
-    const rg = c.dev.resourceGroup;
-    const ws = c.dev.workspace;
     const path = new URL(url).pathname.toLowerCase();
+    const rg = decodeURIComponent(/\/resourcegroups\/([^/]+)/.exec(path)?.[1] ?? '');
+    const ws = decodeURIComponent(/\/workspaces\/([^/]+)/.exec(path)?.[1] ?? '');
     let expected: string[];
     if (path.endsWith('/resourcegroups')) expected = [c.dev.resourceGroup, c.prod.resourceGroup];
     else if (path.endsWith('/workspaces')) expected = (await listAll(client.workspaces.listByResourceGroup(rg))).map((w) => w.name!);
@@ -79,6 +87,6 @@ describe.each(bindings)('%s', (_name, binding) => {
     else if (path.endsWith('/models')) expected = (await listAll(client.modelContainers.list(rg, ws))).map((x) => x.name!);
     else throw new Error(`No expectation for ${path}`);
     expect(listed.sort()).toEqual([...new Set(expected)].sort());
-    if (/\/(resourcegroups|workspaces|computes)$/.test(path)) expect(listed.length).toBeGreaterThan(0);
+    if (!path.endsWith('/onlineendpoints')) expect(listed.length).toBeGreaterThan(0);
   });
 });

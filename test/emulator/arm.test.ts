@@ -149,11 +149,11 @@ describe('assets: containers and versions', () => {
       ws,
       'credit-model',
       '1',
-      { properties: { modelUri: 'azureml://jobs/j1/outputs/model_output', modelType: 'custom_model', description: 'first', tags: { stage: 'dev' }, properties: { auc: '0.7' }, flavors: { python_function: { data: { loader_module: 'x' } } }, isAnonymous: false } },
+      { properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/models/m1/', modelType: 'custom_model', description: 'first', tags: { stage: 'dev' }, properties: { auc: '0.7' }, flavors: { python_function: { data: { loader_module: 'x' } } }, isAnonymous: false } },
       m.options,
     );
     expect(shapeMismatches(m.body(), example('ModelVersion/createOrUpdate.json', '201'))).toEqual([]);
-    await client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '2', { properties: { modelUri: 'azureml://jobs/j2/outputs/model_output', tags: { stage: 'prod' } } });
+    await client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '2', { properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/models/m2/', tags: { stage: 'prod' } } });
     const c = raw();
     const container = await client.modelContainers.get(rg, ws, 'credit-model', c.options);
     expect(shapeMismatches(c.body(), example('ModelContainer/get.json'), ['properties.tags.tag1', 'properties.tags.tag2'])).toEqual([]);
@@ -161,8 +161,8 @@ describe('assets: containers and versions', () => {
     expect((await listAll(client.modelVersions.list(rg, ws, 'credit-model', { tags: 'stage=prod' }))).map((v) => v.name)).toEqual(['2']);
     expect((await listAll(client.modelVersions.list(rg, ws, 'credit-model', { orderBy: 'createdtime asc', top: 1 }))).map((v) => v.name)).toEqual(['1']);
     // Tags and description may change; the model's location may not.
-    await client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '1', { properties: { modelUri: 'azureml://jobs/j1/outputs/model_output', description: 'renamed' } });
-    await expect(client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '1', { properties: { modelUri: 'azureml://jobs/other/outputs/x' } })).rejects.toMatchObject({ statusCode: 409 });
+    await client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '1', { properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/models/m1/', description: 'renamed' } });
+    await expect(client.modelVersions.createOrUpdate(rg, ws, 'credit-model', '1', { properties: { modelUri: 'azureml://datastores/workspaceblobstore/paths/models/other/' } })).rejects.toMatchObject({ statusCode: 409 });
     await client.modelVersions.delete(rg, ws, 'credit-model', '2');
     await expect(client.modelVersions.get(rg, ws, 'credit-model', '2')).rejects.toMatchObject({ statusCode: 404, code: 'UserError' });
     await client.modelContainers.createOrUpdate(rg, ws, 'empty-model', { properties: { description: 'explicit container' } });

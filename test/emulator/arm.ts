@@ -115,7 +115,7 @@ export class Arm {
 
   private async workspaceChild(ctx: Ctx, ws: Workspace, rest: string[], claims: JwtClaims): Promise<Reply> {
     const head = rest[0].toLowerCase();
-    if (assetKind(head)) return handleAssets(this.world, ctx, ws, rest, claims);
+    if (assetKind(head)) return handleAssets(this.world, ctx, ws, rest, claims, this.jobs.outputLocation);
     switch (head) {
       case 'jobs':
         return this.jobs.handle(ctx, ws, rest, claims);

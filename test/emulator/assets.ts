@@ -4,8 +4,8 @@
 import { Ctx, HttpError, type Reply } from './http.js';
 import { callerOf, mlError, page, systemData, type Caller } from './arm-common.js';
 import type { JwtClaims } from './jwt.js';
+import { blobUrlLocation, type JobOutputLookup } from './locations.js';
 import { ASSET_KINDS, getCi, now, workspaceArmId, type AssetContainer, type AssetKind, type AssetVersion, type World, type Workspace } from './world.js';
-import { blobUrlLocation } from './locations.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/;
 // The spec puts no length cap on versions (anonymous components are GUIDs, environments MD5s).
@@ -119,7 +119,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 }
 
 /** Fills the read-only and defaulted fields of a version the way the service returns them. */
-function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Record<string, unknown>, existing?: AssetVersion): Record<string, unknown> {
+function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Record<string, unknown>, existing?: AssetVersion, jobOutput?: JobOutputLookup): Record<string, unknown> {
   const out: Record<string, unknown> = {
     description: props.description ?? null,
     tags: props.tags ?? {},
@@ -141,14 +141,18 @@ function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Recor
     case 'codes':
       out.codeUri = required('codeUri');
       break;
-    case 'models':
-      out.modelUri = required('modelUri');
+    case 'models': {
+      const given = String(required('modelUri'));
+      const fromJob = jobOutputModelUri(ctx, ws, given, jobOutput);
+      out.modelUri = fromJob?.uri ?? given;
       out.modelType = props.modelType ?? 'CustomModel';
-      // The service answers `flavors: {}` for a model registered without any (azure-ai-ml 1.4.0 reads it
-      // as a map and fails on null).
+      // The service answers `flavors: {}` when none were given; azure-ai-ml's Model._from_rest_object
+      // iterates it and fails on a missing one.
       out.flavors = props.flavors ?? {};
       if (props.jobName !== undefined) out.jobName = props.jobName;
+      else if (fromJob) out.jobName = fromJob.job;
       break;
+    }
     case 'data': {
       const dataType = String(required('dataType'));
       if (!['uri_file', 'uri_folder', 'mltable'].includes(dataType)) {
@@ -184,7 +188,36 @@ function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Recor
   return out;
 }
 
-export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: string[], claims: JwtClaims): Promise<Reply> {
+/**
+ * A model registered from `azureml://jobs/<job>/outputs/<output>[/paths/<p>]` is stored with the
+ * datastore path that output was written to (long form), as the service does: azure-ai-ml's
+ * `models.download` reads the datastore name and path out of the stored URI.
+ */
+function jobOutputModelUri(ctx: Ctx, ws: Workspace, uri: string, jobOutput?: JobOutputLookup): { uri: string; job: string } | undefined {
+  const m = /^azureml:\/\/jobs\/([^/]+)\/outputs\/([^/]+)(?:\/paths\/(.*))?$/.exec(uri);
+  if (!m || !jobOutput) return undefined;
+  const [, job, output, rel] = m;
+  const loc = jobOutput(ws, job, output);
+  if (!loc) {
+    throw mlError(ctx, 400, `Could not resolve the model path '${uri}': job '${job}' has no output '${output}' in workspace '${ws.name}'.`, 'ModelAssetPathNotFound', {
+      target: 'properties.modelUri',
+      location: ws.location,
+    });
+  }
+  const datastore = [...ws.datastores.values()].find((d) => {
+    const p = d.properties as Record<string, unknown>;
+    return String(p.accountName) === loc.account && String(p.containerName) === loc.container;
+  });
+  if (!datastore) return undefined;
+  const base = loc.path.replace(/\/+$/, '');
+  const tail = rel ? `/${rel.replace(/^\/+/, '')}` : '/';
+  return {
+    job,
+    uri: `azureml://subscriptions/${ws.subscriptionId}/resourcegroups/${ws.resourceGroup}/workspaces/${ws.name}/datastores/${String(datastore.name)}/paths/${base}${tail}`,
+  };
+}
+
+export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: string[], claims: JwtClaims, jobOutput?: JobOutputLookup): Promise<Reply> {
   const kind = assetKind(rest[0])!;
   const store = ws.assets[kind];
   const caller = callerOf(claims);
@@ -238,12 +271,16 @@ export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: 
     let versions = [...c.versions.values()];
     const view = (ctx.query('listViewType') ?? 'ActiveOnly').toLowerCase();
     versions = versions.filter((v) => view === 'all' || (view === 'archivedonly' ? v.properties.isArchived === true : v.properties.isArchived !== true));
-    const tags = ctx.query('tags');
-    if (tags) {
-      for (const pair of tags.split(',')) {
-        const [k, val] = pair.split('=');
+    // `tags` and `properties` filters: comma-separated names, each optionally =value.
+    for (const field of ['tags', 'properties'] as const) {
+      const filter = ctx.query(field);
+      if (!filter) continue;
+      for (const pair of filter.split(',')) {
+        const eq = pair.indexOf('=');
+        const k = eq < 0 ? pair : pair.slice(0, eq);
+        const val = eq < 0 ? undefined : pair.slice(eq + 1);
         versions = versions.filter((v) => {
-          const t = (v.properties.tags ?? {}) as Record<string, string>;
+          const t = (v.properties[field] ?? {}) as Record<string, string>;
           return val === undefined ? k in t : t[k] === val;
         });
       }
@@ -271,7 +308,7 @@ export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: 
     if (!VERSION.test(version)) throw invalid(`The version '${version}' is invalid.`);
     const body = await ctx.json<{ properties?: Record<string, unknown> }>(invalid);
     if (typeof body !== 'object' || body === null || typeof body.properties !== 'object' || body.properties === null) throw invalid("The request body must contain 'properties'.");
-    const props = normalizeVersion(ctx, ws, kind, body.properties, v);
+    const props = normalizeVersion(ctx, ws, kind, body.properties, v, jobOutput);
     const t = now();
     let container = c;
     if (!container) {

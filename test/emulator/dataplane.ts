@@ -1,10 +1,13 @@
 // The workspace data plane a job and its caller use: the MLflow REST subset (runs/get, log-metric,
 // log-batch, log-parameter, set-tag, metrics/get-history), the run-history endpoints `az ml job stream`
-// reads (runs/{id}, runs/{id}/details with logFiles SAS URLs, runs/{id}/children), and discovery.
+// reads (runs/{id}, runs/{id}/details with logFiles SAS URLs, runs/{id}/children), the ones
+// `az ml job download` reads (POST rundata: the run's outputs as asset ids; POST
+// dataversion/batchGetResolvedUris: those ids as datastore URIs), and discovery.
 import { Ctx, HttpError, matchPath, type Reply } from './http.js';
 import { requireArmToken } from './arm-common.js';
 import { ML_AUDIENCES } from './entra.js';
 import type { JobRecord, JobStore, MetricPoint, Props } from './jobs.js';
+import type { BlobLocation } from './locations.js';
 import type { Storage } from './storage.js';
 import { findWorkspace, workspaceArmId, type World, type Workspace } from './world.js';
 
@@ -50,7 +53,7 @@ export class DataPlane {
     }
     const segs = p.split('/').filter(Boolean);
     if (segs[0] === 'mlflow' && segs[1] === 'v2.0') segs[1] = 'v1.0';
-    if ((segs[0] === 'mlflow' || segs[0] === 'history') && segs[1] === 'v1.0') {
+    if ((segs[0] === 'mlflow' || segs[0] === 'history' || segs[0] === 'data') && segs[1] === 'v1.0') {
       const rest = '/' + segs.slice(2).join('/');
       const m = matchPath(WS, '/' + segs.slice(2, 10).join('/'));
       if (!m) return undefined;
@@ -58,6 +61,7 @@ export class DataPlane {
       const ws = this.workspace(ctx, m);
       const tail = '/' + segs.slice(10).join('/');
       void rest;
+      if (segs[0] === 'data') return this.data(ctx, ws, tail);
       return segs[0] === 'mlflow' ? this.mlflow(ctx, ws, tail) : this.history(ctx, ws, tail);
     }
     return undefined;
@@ -184,7 +188,65 @@ export class DataPlane {
     };
   }
 
+  /**
+   * The id of the anonymous data asset a job output is registered as. The shape
+   * (`azureml_<run>_output_data_<output>`, version 1, in the workspace's location) is modelled on what
+   * the service shows for job outputs; clients only pass it back to batchGetResolvedUris.
+   */
+  private outputAssetId(ws: Workspace, job: string, output: string): string {
+    return `azureml://locations/${ws.location}/workspaces/${ws.workspaceId}/data/azureml_${job}_output_data_${output}/versions/1`;
+  }
+
+  private datastoreUri(ws: Workspace, loc: BlobLocation): string | undefined {
+    const ds = [...ws.datastores.values()].find((d) => {
+      const p = d.properties as Record<string, unknown>;
+      return String(p.accountName) === loc.account && String(p.containerName) === loc.container;
+    });
+    if (!ds) return undefined;
+    return `azureml://subscriptions/${ws.subscriptionId}/resourcegroups/${ws.resourceGroup}/workspaces/${ws.name}/datastores/${String(ds.name)}/paths/${loc.path}`;
+  }
+
+  /** POST rundata: the run with its outputs as typed asset references (what `jobs.download` reads first). */
+  private async runData(ctx: Ctx, ws: Workspace): Promise<Reply> {
+    const body = await ctx.json<Props>((m) => new HttpError(400, { error: { code: 'UserError', message: m } }));
+    const id = typeof body?.runId === 'string' ? body.runId : '';
+    const job = id ? this.jobs.get(ws, id) : undefined;
+    if (!job || job.hidden) throw new HttpError(404, { error: { code: 'UserError', message: `Run ${id || '(none)'} was not found.`, innerError: { code: 'NotFoundError' } } });
+    const declared = (job.properties.outputs ?? {}) as Record<string, Props | null>;
+    const outputs: Record<string, { assetId: string; type: string }> = {};
+    for (const [name] of job.outputs) {
+      const type = String(declared[name]?.jobOutputType ?? 'uri_folder');
+      outputs[name] = { assetId: this.outputAssetId(ws, job.name, name), type: type === 'uri_file' ? 'UriFile' : type === 'mltable' ? 'MLTable' : type === 'uri_folder' ? 'UriFolder' : type };
+    }
+    return {
+      status: 200,
+      body: {
+        runMetadata: { ...this.runDto(job), outputs },
+        runDefinition: body.selectRunDefinition ? { target: this.runDto(job).target, command: job.properties.command ?? null } : null,
+        jobSpecification: body.selectJobSpecification ? { ...job.properties } : null,
+      },
+    };
+  }
+
+  /** The dataset data plane's batchGetResolvedUris: output asset ids → long datastore URIs. */
+  private async data(ctx: Ctx, ws: Workspace, tail: string): Promise<Reply> {
+    if (tail !== '/dataversion/batchGetResolvedUris' || ctx.method !== 'POST') {
+      throw new HttpError(404, { error: { code: 'NotFound', message: `No data endpoint ${ctx.method} ${tail} in the emulator.` } });
+    }
+    const body = await ctx.json<Props>((m) => new HttpError(400, { error: { code: 'UserError', message: m } }));
+    const values: Record<string, { uri: string; type: string }> = {};
+    for (const id of (Array.isArray(body?.values) ? body.values : []) as unknown[]) {
+      const m = typeof id === 'string' ? /\/data\/azureml_(.+)_output_data_([^/]+)\/versions\/1$/.exec(id) : null;
+      const job = m ? this.jobs.get(ws, m[1]) : undefined;
+      const loc = job?.outputs.get(m![2]);
+      const uri = loc ? this.datastoreUri(ws, loc) : undefined;
+      if (uri) values[id as string] = { uri, type: 'UriFolder' };
+    }
+    return { status: 200, body: { values } };
+  }
+
   private async history(ctx: Ctx, ws: Workspace, tail: string): Promise<Reply> {
+    if (tail === '/rundata' && ctx.method === 'POST') return this.runData(ctx, ws);
     const m = matchPath('/runs/{id}', tail) ?? matchPath('/runs/{id}/details', tail) ?? matchPath('/runs/{id}/children', tail);
     if (!m || ctx.method !== 'GET') throw new HttpError(404, { error: { code: 'NotFound', message: `No run-history endpoint ${ctx.method} ${tail} in the emulator.` } });
     const job = this.jobs.get(ws, m.id);

@@ -354,7 +354,7 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       log,
     });
     cleanup.push(() => storage.stop());
-    const proxy = new BlobProxy(storage.port, faults);
+    const proxy = new BlobProxy(storage.port, faults, storage);
     const proxyPort = await proxy.listen(options.blobProxyPort ?? 0);
     cleanup.push(() => proxy.close());
     world.azuriteUrl = storage.url;

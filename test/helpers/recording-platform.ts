@@ -1,7 +1,7 @@
 // A Platform that records what a step would print, for in-process tests of the core below the
 // adapters (the adapters themselves are covered by the bundle tests).
 import os from 'node:os';
-import type { Annotation, Platform, ServiceConnection, TestResultsReport } from '../../shared/platform/platform.js';
+import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from '../../shared/platform/platform.js';
 
 export class RecordingPlatform implements Platform {
   readonly kind = 'github' as const;
@@ -53,6 +53,9 @@ export class RecordingPlatform implements Platform {
   }
   serviceConnection(): ServiceConnection | undefined {
     return undefined;
+  }
+  provenance(): Provenance {
+    return {};
   }
   complete(result: string, message: string) {
     this.lines.push(`${result}: ${message}`);

@@ -1,0 +1,4 @@
+import { runOnGitHub } from '../../shared/platform/github.js';
+import { transferStep } from '../../shared/steps/transfer/transfer.js';
+
+await runOnGitHub(transferStep);
