@@ -7,7 +7,7 @@ import { JobFile } from '../../azureml/job-yaml.js';
 import type { ChildRun } from '../../azureml/jobs.js';
 import { formatSeconds, waitForJob } from '../../azureml/wait.js';
 import { AzureResolver } from '../../azureml/resolver.js';
-import { openWorkspace } from '../../azureml/session.js';
+import { openWorkspaceAccess } from '../../azureml/workspace.js';
 import { code, table } from '../../reports/markdown.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { trainDeclaration } from './declaration.js';
@@ -24,13 +24,13 @@ async function train(context: StepContext): Promise<StepOutcome> {
     file = JobFile.load(path.resolve(platform.workspace, jobFileInput!), jobFileInput!);
     for (const line of inputs.lines('set')) file.applySet(line);
   }
-  const session = await openWorkspace(context);
+  const session = await openWorkspaceAccess(context);
   const { jobs } = session;
 
   let name: string;
   let job: JobBase;
   if (file) {
-    const resolver = new AzureResolver(session.ml, session.ws, session.datastores, file, signal);
+    const resolver = new AzureResolver(session.arm, session.ws, session.datastores, file, signal);
     const yamlName = file.data().name;
     const body = await jobBody(file, resolver, {
       experimentName: inputs.string('experiment-name'),
