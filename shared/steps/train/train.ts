@@ -96,7 +96,9 @@ async function train(context: StepContext): Promise<StepOutcome> {
     const steps = result.failedSteps.map((f) => {
       const last = f.tail[f.tail.length - 1];
       const tail = f.tail.length && !(last && f.error?.includes(last)) ? `\nLast lines of its log:\n${f.tail.join('\n')}` : '';
-      return `Step ${f.name} (${f.runId}) ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}`;
+      const more = f.more ? `\n… and ${f.more} more failed trial${f.more === 1 ? '' : 's'} of step ${f.trialOf}.` : '';
+      const what = f.trialOf ? `Trial ${f.name} of step ${f.trialOf}` : `Step ${f.name} (${f.runId})`;
+      return `${what} ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}${more}`;
     });
     return { status: 'failed', message: `Job ${name} ended ${status}.${result.error ? ` ${result.error}` : ''}\n${steps.join('\n')}` };
   }
