@@ -85,6 +85,7 @@ try {
   const oracle = path.join(ROOT, 'scripts', 'oracle');
   const hasSdk = spawnSync(SYSTEM_PYTHON, ['-c', 'import azure.ai.ml'], { env: { ...process.env, PYTHONPATH: oracle } }).status === 0;
   const timed = async (work: () => Promise<void>) => {
+    freshCode();
     await admin('DELETE', '/requests');
     const t0 = performance.now();
     await work();
@@ -96,9 +97,16 @@ try {
   };
   const oursRuns: Array<Awaited<ReturnType<typeof timed>>> = [];
   const sdkRuns: Array<Awaited<ReturnType<typeof timed>>> = [];
-  const submitOurs = () =>
+  const baselineRuns: Array<Awaited<ReturnType<typeof timed>>> = [];
+  // BENCH_BASELINE=<another built checkout>: its train bundle is timed too, in the same rounds.
+  const baseline = process.env.BENCH_BASELINE;
+  // Cold: every submission has code it has never uploaded (as a new commit would), for both.
+  let nonce = 0;
+  const freshCode = () => fs.writeFileSync(path.join(sample, 'src', 'bench_nonce.py'), `# submission ${process.pid}-${nonce++}\n`);
+  const submitOurs = (root = ROOT) =>
     timed(async () => {
-      const r = await runAction('train', { workspace: sample, inputs: inputs({ 'job-file': 'jobs/train.yml', wait: 'false' }), env: { NODE_EXTRA_CA_CERTS: c.caCertPath } });
+      const bundle = path.join(root, 'actions', 'train', 'dist', 'index.mjs');
+      const r = await runAction('train', { workspace: sample, bundle, inputs: inputs({ 'job-file': 'jobs/train.yml', wait: 'false' }), env: { NODE_EXTRA_CA_CERTS: c.caCertPath } });
       if (r.exitCode !== 0) throw new Error(`train failed: ${r.failure ?? r.stderr}`);
     });
   const submitSdk = () =>
@@ -117,18 +125,21 @@ try {
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) {
       oursRuns.push(await submitOurs());
+      if (baseline) baselineRuns.push(await submitOurs(baseline));
       if (hasSdk) sdkRuns.push(await submitSdk());
     } else {
       if (hasSdk) sdkRuns.push(await submitSdk());
+      if (baseline) baselineRuns.push(await submitOurs(baseline));
       oursRuns.push(await submitOurs());
     }
   }
   const row = (what: string, runs: typeof oursRuns) =>
     `| ${what} | ${median(runs.map((r) => r.ms)).toFixed(0)} ms | ${median(runs.map((r) => r.api))} | ${median(runs.map((r) => r.blob))} | ${median(runs.map((r) => r.token))} |`;
-  console.log(`\n### Cold submission (sample command job, local code and data, wait: false), median of ${rounds}\n`);
+  console.log(`\n### Cold submission (sample command job, new local code each time, its data unchanged, wait: false), median of ${rounds}\n`);
   console.log('| what | whole process | ARM requests | blob requests | sign-in requests |');
   console.log('| --- | --- | --- | --- | --- |');
   console.log(row('train bundle (GitHub contract, Node 24)', oursRuns));
+  if (baseline) console.log(row('train bundle, baseline (BENCH_BASELINE)', baselineRuns));
   if (hasSdk) {
     console.log(row('azure-ai-ml 1.4.0 script (`MLClient` + `jobs.create_or_update`, Debian python3)', sdkRuns));
     console.log(`\nRatio (ours / azure-ai-ml): ${(median(oursRuns.map((r) => r.ms)) / median(sdkRuns.map((r) => r.ms))).toFixed(2)}×`);
