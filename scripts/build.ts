@@ -20,11 +20,6 @@ const only = process.argv.slice(2);
 async function bundle(entry: string, outDir: string, extraAssets: Array<[string, string]>): Promise<number> {
   const { code, assets } = await ncc(entry, {
     cache: false,
-    // Imported lazily by our dependencies for features no step uses: apache-arrow by @azure/storage-blob
-    // (blob lists in Arrow format), open by @azure/identity (interactive browser sign-in). Bundled, each
-    // became an unminified chunk beside index.mjs (650 KiB for apache-arrow), and with chunks ncc's
-    // licenses.txt listed only the chunks' packages instead of every bundled one.
-    externals: ['apache-arrow', 'open'],
     minify: true,
     license: 'licenses.txt',
     quiet: true,
