@@ -55,26 +55,35 @@ try {
     for (const minutes of [1, 5, 15, 60, 180, 360]) console.log(`| ${minutes} min | ${ourPolls(minutes * 60)} | ${loopPolls(minutes * 60)} |`);
 
     // 2. Start-up: from spawning the bundle to its first ARM request (the emulator's request log has the time).
-    const starts: number[] = [];
-    for (let i = 0; i < 5; i++) {
+    const startup = async (bundle: string) => {
       await admin('DELETE', '/requests');
       const t0 = Date.now();
-      await runAction('train', { workspace, inputs: inputs({ wait: 'false' }), env: { NODE_EXTRA_CA_CERTS: c.caCertPath } });
+      await runAction('train', { workspace, bundle, inputs: inputs({ wait: 'false' }), env: { NODE_EXTRA_CA_CERTS: c.caCertPath } });
       const first = (await admin('GET', '/requests?target=api')).value.find((r) => r.path.startsWith('/subscriptions/'));
-      if (first) starts.push(Date.parse(first.time) - t0);
-  }
-  const az = [];
-  const azPath = spawnSync('sh', ['-c', 'command -v az']).stdout.toString().trim();
-  for (let i = 0; azPath && i < 5; i++) {
-    const t0 = Date.now();
-    await new Promise((resolve) => spawn(azPath, ['version', '--output', 'none'], { stdio: 'ignore' }).on('close', resolve));
-    az.push(Date.now() - t0);
-  }
-  console.log('\n### Start-up\n');
-  console.log('| what | median of 5 |');
-  console.log('| --- | --- |');
-  console.log(`| train bundle under ${spawnSync(NODE24, ['--version']).stdout.toString().trim()}: process start → first ARM request (sign-in included) | ${median(starts)} ms |`);
-  console.log(azPath ? `| \`az version\` (Debian azure-cli ${spawnSync(azPath, ['version', '--query', '"azure-cli"', '-o', 'tsv']).stdout.toString().trim()}), whole command | ${median(az)} ms |` : '| `az version` | azure-cli not installed (apt-get install azure-cli) |');
+      return first ? Date.parse(first.time) - t0 : undefined;
+    };
+    const starts: number[] = [];
+    const baselineStarts: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const ours = await startup(path.join(ROOT, 'actions', 'train', 'dist', 'index.mjs'));
+      if (ours !== undefined) starts.push(ours);
+      if (!process.env.BENCH_BASELINE) continue;
+      const theirs = await startup(path.join(process.env.BENCH_BASELINE, 'actions', 'train', 'dist', 'index.mjs'));
+      if (theirs !== undefined) baselineStarts.push(theirs);
+    }
+    const az = [];
+    const azPath = spawnSync('sh', ['-c', 'command -v az']).stdout.toString().trim();
+    for (let i = 0; azPath && i < 5; i++) {
+      const t0 = Date.now();
+      await new Promise((resolve) => spawn(azPath, ['version', '--output', 'none'], { stdio: 'ignore' }).on('close', resolve));
+      az.push(Date.now() - t0);
+    }
+    console.log('\n### Start-up\n');
+    console.log('| what | median of 5 |');
+    console.log('| --- | --- |');
+    console.log(`| train bundle under ${spawnSync(NODE24, ['--version']).stdout.toString().trim()}: process start → first ARM request (sign-in included) | ${median(starts)} ms |`);
+    if (baselineStarts.length) console.log(`| … baseline train bundle (BENCH_BASELINE) | ${median(baselineStarts)} ms |`);
+    console.log(azPath ? `| \`az version\` (Debian azure-cli ${spawnSync(azPath, ['version', '--query', '"azure-cli"', '-o', 'tsv']).stdout.toString().trim()}), whole command | ${median(az)} ms |` : '| `az version` | azure-cli not installed (apt-get install azure-cli) |');
   }
 
   // 3. Cold submission, whole process: ours next to azure-ai-ml, alternating which goes first.
