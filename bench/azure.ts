@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ArmClient } from '../shared/azure/arm.js';
 import { createMlClient, RequestStats } from '../shared/azure/clients.js';
 import { signIn } from '../shared/azure/credentials.js';
 import { DatastoreResolver } from '../shared/azureml/datastores.js';
@@ -36,7 +37,7 @@ try {
     rows.push([what, stats.requests - before]);
   };
   await measure('read the workspace (first call; the token request goes to Entra ID, not counted)', () => ml.workspaces.get(ws.resourceGroup, ws.workspace));
-  const datastores = new DatastoreResolver(platform, ml, access, stats);
+  const datastores = new DatastoreResolver(platform, new ArmClient(platform, access, stats), access, stats);
   let store!: Awaited<ReturnType<DatastoreResolver['default']>>;
   await measure('open the default datastore (list isDefault + listSecrets)', async () => (store = await datastores.default(ws)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azure-'));

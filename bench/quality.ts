@@ -40,14 +40,17 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ms = (ns: bigint) => Number(ns) / 1e6;
 
-async function measure(step: string, contract: 'github' | 'azure-devops') {
+// BENCH_BASELINE=<another built checkout>: its bundles are measured too, in the same run (before → after).
+const BASELINE = process.env.BENCH_BASELINE;
+
+async function measure(step: string, contract: 'github' | 'azure-devops', root = ROOT) {
   const decl = shippedSteps.find((s) => s.id === step)!;
   const { inputs } = tools[step];
   const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-'));
   const bundle =
     contract === 'github'
-      ? path.join(ROOT, 'actions', step, 'dist', 'index.mjs')
-      : path.join(ROOT, 'tasks', taskFolder(decl), 'dist', 'index.mjs');
+      ? path.join(root, 'actions', step, 'dist', 'index.mjs')
+      : path.join(root, 'tasks', taskFolder(decl), 'dist', 'index.mjs');
   const env: NodeJS.ProcessEnv = { PATH: `${shimDir}:${TOOL_PATH}`, HOME: os.homedir() };
   if (contract === 'github') {
     for (const f of ['out', 'summary']) fs.writeFileSync(path.join(temp, f), '');
@@ -59,23 +62,17 @@ async function measure(step: string, contract: 'github' | 'azure-devops') {
   }
   const overhead: number[] = [];
   const total: number[] = [];
+  const bareTotal: number[] = [];
+  const { tool, bare: bareArgs } = tools[step];
   for (let i = 0; i < runs; i++) {
     const { startNs, endNs } = await run(NODE24, [bundle], env);
     const launched = BigInt(fs.readFileSync(stampFile, 'utf8').trim());
     overhead.push(ms(launched - startNs));
     total.push(ms(endNs - startNs));
+    const b = await run(path.join(shimDir, tool), bareArgs, { PATH: TOOL_PATH, HOME: os.homedir() });
+    bareTotal.push(ms(b.endNs - b.startNs));
   }
-  return { overhead: median(overhead), total: median(total), size: fs.statSync(bundle).size };
-}
-
-async function bare(step: string) {
-  const { tool, bare: args } = tools[step];
-  const total: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { startNs, endNs } = await run(path.join(shimDir, tool), args, { PATH: TOOL_PATH, HOME: os.homedir() });
-    total.push(ms(endNs - startNs));
-  }
-  return median(total);
+  return { overhead: median(overhead), total: median(total), bare: median(bareTotal), size: fs.statSync(bundle).size };
 }
 
 console.log(`Node ${(await new Promise<string>((r) => { const c = spawn(NODE24, ['--version']); let o = ''; c.stdout.on('data', (d) => (o += d)); c.on('close', () => r(o.trim())); }))}, ${os.cpus().length} cores, ${runs} runs each, medians, project examples/credit-default\n`);
@@ -85,15 +82,18 @@ for (let i = 0; i < runs; i++) {
   nodeAlone.push(ms(endNs - startNs));
 }
 console.log(`Node 24 starting and exiting with nothing to do: ${median(nodeAlone).toFixed(0)} ms (part of every overhead below)\n`);
-console.log('| step | contract | bundle size | start-up overhead (start → tool launched) | whole step | bare tool |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log('| step | contract | bundle size | start-up overhead (start → tool launched) | whole step | bare tool | step / bare |');
+console.log('| --- | --- | --- | --- | --- | --- | --- |');
 for (const step of Object.keys(tools)) {
-  const b = await bare(step);
   for (const contract of ['github', 'azure-devops'] as const) {
-    const m = await measure(step, contract);
-    console.log(
-      `| ${step} | ${contract} | ${(m.size / 1024).toFixed(0)} KiB | ${m.overhead.toFixed(0)} ms | ${m.total.toFixed(0)} ms | ${b.toFixed(0)} ms |`,
-    );
+    for (const [label, root] of [['', ROOT], ...(BASELINE ? [[' (baseline)', BASELINE]] : [])] as Array<[string, string]>) {
+      // The bare tool is timed in the same stretch as the step (interleaved), so both see the same load.
+      const m = await measure(step, contract, root);
+      const b = m.bare;
+      console.log(
+        `| ${step} | ${contract}${label} | ${(m.size / 1024).toFixed(0)} KiB | ${m.overhead.toFixed(0)} ms | ${m.total.toFixed(0)} ms | ${b.toFixed(0)} ms | ${(m.total / b).toFixed(2)}× |`,
+      );
+    }
   }
 }
 fs.rmSync(shimDir, { recursive: true, force: true });

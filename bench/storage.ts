@@ -26,6 +26,16 @@ try {
   const ours: number[] = [];
   const plain: number[] = [];
   const hashing: number[] = [];
+  // BENCH_BASELINE=<another built checkout>: its hash + upload code is timed too, in the same rounds.
+  const baselineRoot = process.env.BENCH_BASELINE;
+  const baseline = baselineRoot
+    ? {
+        describe: (await import(path.join(baselineRoot, 'build', 'shared', 'storage', 'asset-hash.js'))).describeLocalAsset as typeof describeLocalAsset,
+        upload: (await import(path.join(baselineRoot, 'build', 'shared', 'storage', 'blob-engine.js'))).uploadAsset as typeof uploadAsset,
+        times: [] as number[],
+        hashing: [] as number[],
+      }
+    : undefined;
   let totalBytes = 0;
   for (let r = 0; r < runs; r++) {
     // Fresh containers each round, so nothing is deduplicated.
@@ -51,11 +61,23 @@ try {
       });
       plain.push(performance.now() - t2);
     };
+    const runBaseline = async () => {
+      if (!baseline) return;
+      const c = service.getContainerClient(`base-${r}`);
+      await c.create();
+      const t0 = performance.now();
+      const asset = await baseline.describe(folder);
+      baseline.hashing.push(performance.now() - t0);
+      await baseline.upload(c, asset, { name: 'bench', version: '1' }, { concurrency: CONCURRENCY });
+      baseline.times.push(performance.now() - t0);
+    };
     if (r % 2 === 0) {
       await runOurs();
+      await runBaseline();
       await runPlain();
     } else {
       await runPlain();
+      await runBaseline();
       await runOurs();
     }
   }
@@ -68,6 +90,10 @@ try {
 
   rows.push(`| mlops-actions uploadAsset (hash + MD5 + upload + completion mark) | ${oursMs.toFixed(0)} ms | ${(mib(totalBytes) / (oursMs / 1000)).toFixed(1)} MiB/s |`);
   rows.push(`| … of which hashing the folder (azure-ai-ml's content hash, needed to name and deduplicate the upload) | ${median(hashing).toFixed(0)} ms | — |`);
+  if (baseline) {
+    rows.push(`| baseline uploadAsset (BENCH_BASELINE) | ${median(baseline.times).toFixed(0)} ms | ${(mib(totalBytes) / (median(baseline.times) / 1000)).toFixed(1)} MiB/s |`);
+    rows.push(`| … of which hashing the folder | ${median(baseline.hashing).toFixed(0)} ms | — |`);
+  }
   rows.push(`| plain @azure/storage-blob uploadFile, same files, same concurrency | ${plainMs.toFixed(0)} ms | ${(mib(totalBytes) / (plainMs / 1000)).toFixed(1)} MiB/s |`);
   rows.push(`| mlops-actions re-upload of unchanged content (${again.bytes} bytes sent) | ${dedupMs.toFixed(0)} ms | — |`);
   console.log(`Azurite on loopback, ${os.cpus().length} cores; ${205} files, ${mib(totalBytes).toFixed(1)} MiB; concurrency ${CONCURRENCY}; median of ${runs}\n`);
@@ -75,6 +101,7 @@ try {
   console.log('| --- | --- | --- |');
   for (const row of rows) console.log(row);
   console.log(`\nRatio (ours / plain throughput): ${(plainMs / oursMs).toFixed(2)}× overall, ${(plainMs / (oursMs - median(hashing))).toFixed(2)}× for the transfer itself`);
+  if (baseline) console.log(`Baseline ratio: ${(plainMs / median(baseline.times)).toFixed(2)}× overall`);
 } finally {
   await azurite.stop();
   fs.rmSync(root, { recursive: true, force: true });

@@ -1,14 +1,14 @@
 // A workspace's blob datastores as storage clients: the default one (workspaceblobstore) or one by
 // name, with the credential its listSecrets gives (account key or SAS, masked before use), or our own
 // Entra ID credential for identity-based datastores — as azure-ai-ml does (get_datastore_info).
-import type { AzureBlobDatastore, AzureMachineLearningWorkspaces, Datastore as DatastoreResource } from '@azure/arm-machinelearning';
+import type { AzureBlobDatastore, Datastore as DatastoreResource } from '@azure/arm-machinelearning';
 import { AnonymousCredential, StorageSharedKeyCredential, type ContainerClient } from '@azure/storage-blob';
 import { UserError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
+import type { ArmClient } from '../azure/arm.js';
 import { createContainerClient, type RequestStats } from '../azure/clients.js';
 import type { AzureSignIn } from '../azure/credentials.js';
-import { azureCall } from '../azure/errors.js';
-import type { WorkspaceRef } from '../azure/references.js';
+import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import { containerUrl } from '../storage/blob-engine.js';
 
 export interface Datastore {
@@ -26,7 +26,7 @@ export class DatastoreResolver {
 
   constructor(
     private readonly platform: Platform,
-    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly arm: ArmClient,
     private readonly signIn: AzureSignIn,
     private readonly stats: RequestStats,
   ) {}
@@ -34,9 +34,8 @@ export class DatastoreResolver {
   /** The workspace's default datastore (`isDefault`), normally workspaceblobstore. */
   default(ws: WorkspaceRef): Promise<Datastore> {
     return this.memo(`${ws.subscriptionId}/${ws.resourceGroup}/${ws.workspace}/(default)`, async () => {
-      const found: DatastoreResource[] = [];
-      await azureCall(`Finding the default datastore of workspace ${ws.workspace}`, async () => {
-        for await (const d of this.ml.datastores.list(ws.resourceGroup, ws.workspace, { isDefault: true })) found.push(d as DatastoreResource);
+      const found = await this.arm.list<DatastoreResource>(`${workspaceArmId(ws)}/datastores`, `Finding the default datastore of workspace ${ws.workspace}`, {
+        query: { isDefault: true },
       });
       const d = found.find((x) => (x as { properties?: { isDefault?: boolean } }).properties?.isDefault) ?? found[0];
       if (!d?.name) throw new UserError(`Workspace ${ws.workspace} has no default datastore.`);
@@ -46,8 +45,8 @@ export class DatastoreResolver {
 
   named(ws: WorkspaceRef, name: string): Promise<Datastore> {
     return this.memo(`${ws.subscriptionId}/${ws.resourceGroup}/${ws.workspace}/${name}`, async () => {
-      const d = await azureCall(`Reading datastore ${name} of workspace ${ws.workspace}`, () => this.ml.datastores.get(ws.resourceGroup, ws.workspace, name));
-      return this.open(ws, name, d as DatastoreResource);
+      const d = await this.arm.get<DatastoreResource>(`${workspaceArmId(ws)}/datastores/${encodeURIComponent(name)}`, `Reading datastore ${name} of workspace ${ws.workspace}`);
+      return this.open(ws, name, d);
     });
   }
 
@@ -73,7 +72,10 @@ export class DatastoreResolver {
       // Identity-based datastore: no secrets; our own credential reads and writes it.
       return { name, accountName, containerName, credentialsType, container: createContainerClient(this.platform, url, this.signIn.credential, this.stats) };
     }
-    const secrets = await azureCall(`Reading the credentials of datastore ${name}`, () => this.ml.datastores.listSecrets(ws.resourceGroup, ws.workspace, name));
+    const secrets = await this.arm.post<{ secretsType?: string; key?: string; sasToken?: string }>(
+      `${workspaceArmId(ws)}/datastores/${encodeURIComponent(name)}/listSecrets`,
+      `Reading the credentials of datastore ${name}`,
+    );
     if (secrets.secretsType === 'AccountKey' && 'key' in secrets && secrets.key) {
       this.platform.setSecret(secrets.key);
       const key = new StorageSharedKeyCredential(accountName, secrets.key);

@@ -3,6 +3,7 @@
 // version's ARM id, `azureml:<name>@latest` → a lookup of the container's latest version, ARM ids and
 // registry ids passed on unchanged.
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
+import type { ArmClient } from '../azure/arm.js';
 import { azureCall } from '../azure/errors.js';
 import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import type { DatastoreResolver } from './datastores.js';
@@ -16,12 +17,13 @@ export class AzureDeploymentResolver implements OnlineResolver {
 
   constructor(
     private readonly ml: AzureMachineLearningWorkspaces,
+    arm: ArmClient,
     private readonly ws: WorkspaceRef,
     datastores: DatastoreResolver,
     private readonly spec: OnlineFile,
     signal: AbortSignal,
   ) {
-    this.inner = new AzureResolver(ml, ws, datastores, spec.file, signal);
+    this.inner = new AzureResolver(arm, ws, datastores, spec.file, signal);
   }
 
   get uploads(): UploadRecord[] {

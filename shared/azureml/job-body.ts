@@ -125,19 +125,21 @@ export async function checkLocalCode(file: JobFile, value: string, at: Path): Pr
   return local;
 }
 
-/** Checks the whole file, then converts it; nothing remote is touched if the file has a mistake. */
 /**
  * The id of an `environment:` value as a job body carries it — curated and registry references as they are,
  * names resolved, inline and `file:` environments registered with azure-ai-ml's own hash. Deployments
  * resolve theirs the same way.
  */
 export function environmentId(file: JobFile, resolver: Resolver, value: unknown, at: Path): Promise<string> {
-  return new Converter(file, resolver, {}).environmentId(value, at);
+  return new Converter(file, resolver, {}, false).environmentId(value, at);
 }
 
+/** Checks the whole file, then converts it; nothing remote is touched if the file has a mistake. */
 export async function jobBody(file: JobFile, resolver: Resolver, overrides: JobOverrides = {}): Promise<JobBody> {
-  await new Converter(file, checkOnly(), overrides).convert();
-  return new Converter(file, resolver, overrides).convert();
+  // The checking pass runs in document order, so the first mistake reported is the first in the file;
+  // the real pass resolves independent references concurrently.
+  await new Converter(file, checkOnly(), overrides, false).convert();
+  return new Converter(file, resolver, overrides, true).convert();
 }
 
 class Converter {
@@ -149,8 +151,17 @@ class Converter {
     private readonly file: JobFile,
     private readonly resolver: Resolver,
     private readonly overrides: JobOverrides,
+    private readonly concurrent: boolean,
   ) {
     this.c = checker(file);
+  }
+
+  /** Runs the given resolutions concurrently (real pass) or one after the other, in order (checking pass). */
+  private async all<T extends unknown[]>(...work: { [K in keyof T]: () => Promise<T[K]> }): Promise<T> {
+    if (this.concurrent) return (await Promise.all(work.map((w) => w()))) as T;
+    const out: unknown[] = [];
+    for (const w of work) out.push(await w());
+    return out as T;
   }
 
   async convert(): Promise<JobBody> {
@@ -168,15 +179,24 @@ class Converter {
     p.properties = data.properties === undefined ? {} : stringMap(c, data.properties, ['properties']);
     if (data.identity !== undefined) p.identity = identity(c, data.identity);
     const compute = overrides.compute ?? (data.compute as string | undefined);
-    p.inputs = data.inputs === undefined ? {} : await this.jobInputs(file, data.inputs, ['inputs']);
-    p.outputs = data.outputs === undefined ? {} : jobOutputs(c, data.outputs, ['outputs']);
+    // A command job's inputs and its code and environment are resolved concurrently.
+    // (In the checking pass: inputs, then outputs, then the command's parts, as always.)
+    const [inputValues, commandValues] = await this.all(
+      async () => {
+        const values = data.inputs === undefined ? {} : await this.jobInputs(file, data.inputs, ['inputs']);
+        p.outputs = data.outputs === undefined ? {} : jobOutputs(c, data.outputs, ['outputs']);
+        return values;
+      },
+      async () => (type === 'command' ? this.commandParts(file, data, [], { inputs: data.inputs, outputs: data.outputs }) : undefined),
+    );
+    p.inputs = inputValues;
     p.isArchived = false;
     p.status = 'NotStarted';
     p.services = data.services === undefined ? {} : services(c, data.services, ['services']);
 
     if (type === 'command') {
       p.jobType = 'Command';
-      Object.assign(p, await this.commandParts(file, data, [], { inputs: data.inputs, outputs: data.outputs }));
+      Object.assign(p, commandValues);
       if (!compute) throw file.error(['compute'], 'is required: the compute cluster to run on (azureml:<name>).');
       p.computeId = await this.resolver.computeId(computeName(c, compute, ['compute']));
       if (data.limits !== undefined) p.limits = commandLimits(c, data.limits, ['limits']);
@@ -201,19 +221,16 @@ class Converter {
   private async jobInputs(file: JobFile, value: unknown, at: Path): Promise<Obj> {
     const c = checker(file);
     const o = c.obj(value, at);
-    const result: Obj = {};
-    for (const [name, input] of Object.entries(o)) {
+    // Inputs are resolved (looked up, uploaded) concurrently: they do not depend on each other.
+    const entries = Object.entries(o).map(([name, input]) => async (): Promise<[string, unknown]> => {
       const where = [...at, name];
       const literal = literalOf(c, input, where);
-      if (literal !== undefined) {
-        result[name] = { jobInputType: 'literal', value: literal };
-        continue;
-      }
+      if (literal !== undefined) return [name, { jobInputType: 'literal', value: literal }];
       const spec = input as Obj;
       const { type, uri, mode } = await this.dataInput(file, spec, where);
-      result[name] = { jobInputType: type, uri, ...(mode ? { mode } : {}), ...(spec.description ? { description: String(spec.description) } : {}) };
-    }
-    return result;
+      return [name, { jobInputType: type, uri, ...(mode ? { mode } : {}), ...(spec.description ? { description: String(spec.description) } : {}) }];
+    });
+    return Object.fromEntries(await this.all(...entries));
   }
 
   /** A data input mapping (type, path, mode): its type, resolved URI and REST mode. */
@@ -252,8 +269,13 @@ class Converter {
     const command = c.string(data.command, [...at, 'command'], 'the command to run');
     checkCommandBindings(c, command, at, declared);
     parts.command = command;
-    if (data.code !== undefined) parts.codeId = await this.code(file, data.code, [...at, 'code'], false);
-    parts.environmentId = await this.environment(file, data.environment, [...at, 'environment']);
+    // The code upload and the environment lookup (or registration) are independent: run them together.
+    const [codeValue, environmentValue] = await this.all(
+      async () => (data.code === undefined ? undefined : this.code(file, data.code, [...at, 'code'], false)),
+      () => this.environment(file, data.environment, [...at, 'environment']),
+    );
+    if (codeValue !== undefined) parts.codeId = codeValue;
+    parts.environmentId = environmentValue;
     parts.environmentVariables = data.environment_variables === undefined ? {} : stringMap(c, data.environment_variables, [...at, 'environment_variables']);
     if (data.distribution !== undefined) parts.distribution = distribution(c, data.distribution, [...at, 'distribution']);
     if (data.resources !== undefined) parts.resources = resources(c, data.resources, [...at, 'resources']);

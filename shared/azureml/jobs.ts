@@ -1,16 +1,17 @@
-// Azure ML jobs: submit (raw JSON — @azure/arm-machinelearning 2.1.1 drops `uri` and `mode` from job
-// inputs and outputs when it serialises them, Azure/azure-sdk-for-js#29328), read, cancel, and the
-// data plane a waiting step needs: run-history details with log files, children, MLflow metrics.
-import type { AzureMachineLearningWorkspaces, JobBase } from '@azure/arm-machinelearning';
+// Azure ML jobs: submit, read, cancel (ARM, as raw JSON — @azure/arm-machinelearning 2.1.1 drops `uri`
+// and `mode` from job inputs and outputs when it serialises them, Azure/azure-sdk-for-js#29328), and
+// the data plane a waiting step needs: run-history details with log files, children, MLflow metrics.
+import type { JobBase } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/identity';
-import { createHttpHeaders, createPipelineRequest, RestError } from '@azure/core-rest-pipeline';
+import { RestError } from '@azure/core-rest-pipeline';
+import { ML_API_VERSION, type ArmClient } from '../azure/arm.js';
 import { AzureHttp, type RequestStats } from '../azure/clients.js';
-import { azureCall, toAzureError } from '../azure/errors.js';
+import { toAzureError } from '../azure/errors.js';
 import type { Platform } from '../platform/platform.js';
 import type { WorkspaceRef } from '../azure/references.js';
 import { workspaceArmId } from '../azure/references.js';
 
-export const API_VERSION = '2022-10-01';
+export const API_VERSION = ML_API_VERSION;
 /** What azure-ai-ml treats as the end of a job (`_run_history_constants.py`). */
 export const TERMINAL = ['Completed', 'Failed', 'Canceled', 'NotResponding', 'Paused'];
 
@@ -35,55 +36,37 @@ export class JobClient {
   private readonly anonymous: AzureHttp;
 
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly arm: ArmClient,
     platform: Platform,
     stats: RequestStats,
     credential: TokenCredential,
     scope: string,
-    private readonly armEndpoint: string,
     readonly ws: WorkspaceRef,
   ) {
     this.authed = new AzureHttp(platform, stats, { credential, scope });
     this.anonymous = new AzureHttp(platform, stats);
   }
 
-  /** PUT the job as JSON through the client's pipeline (credential, retries, observing policy). */
-  async submit(name: string, body: { properties: Record<string, unknown> }): Promise<JobBase> {
-    const url = `${this.armEndpoint}${workspaceArmId(this.ws)}/jobs/${encodeURIComponent(name)}?api-version=${API_VERSION}`;
-    const request = createPipelineRequest({
-      url,
-      method: 'PUT',
-      body: JSON.stringify(body),
-      headers: createHttpHeaders({ 'Content-Type': 'application/json' }),
-    });
-    let response;
-    try {
-      response = await this.ml.sendRequest(request);
-    } catch (error) {
-      throw toAzureError(error, `Submitting job ${name}`);
-    }
-    if (response.status >= 400) {
-      throw toAzureError(new RestError(`HTTP ${response.status}`, { statusCode: response.status, request, response }), `Submitting job ${name}`);
-    }
-    return JSON.parse(response.bodyAsText ?? '{}') as JobBase;
+  private jobPath(name: string): string {
+    return `${workspaceArmId(this.ws)}/jobs/${encodeURIComponent(name)}`;
+  }
+
+  /** PUT the job as JSON, as the spec shapes it. */
+  submit(name: string, body: { properties: Record<string, unknown> }): Promise<JobBase> {
+    return this.arm.put<JobBase>(this.jobPath(name), body, `Submitting job ${name}`);
   }
 
   get(name: string, onRetryAfter?: (seconds: number) => void): Promise<JobBase> {
-    return azureCall(`Reading job ${name}`, () =>
-      this.ml.jobs.get(this.ws.resourceGroup, this.ws.workspace, name, {
-        onResponse: (r) => {
-          const after = Number(r.headers.get('retry-after'));
-          if (onRetryAfter && after > 0) onRetryAfter(after);
-        },
-      }),
-    );
+    return this.arm.get<JobBase>(this.jobPath(name), `Reading job ${name}`, {
+      onResponse: (r) => {
+        const after = Number(r.headers.get('retry-after'));
+        if (onRetryAfter && after > 0) onRetryAfter(after);
+      },
+    });
   }
 
   async cancel(name: string): Promise<void> {
-    await azureCall(`Cancelling job ${name}`, async () => {
-      const poller = await this.ml.jobs.beginCancel(this.ws.resourceGroup, this.ws.workspace, name, { updateIntervalInMs: 500 });
-      await poller.pollUntilDone();
-    });
+    await this.arm.postAndWait(`${this.jobPath(name)}/cancel`, `Cancelling job ${name}`, { intervalMs: 500 });
   }
 
   /**
@@ -92,7 +75,7 @@ export class JobClient {
    */
   private endpoints(): Promise<{ history: string; mlflow: string }> {
     this.dataPlane ??= (async () => {
-      const workspace = await azureCall(`Reading workspace ${this.ws.workspace}`, () => this.ml.workspaces.get(this.ws.resourceGroup, this.ws.workspace));
+      const workspace = (await this.arm.get<{ properties?: { mlFlowTrackingUri?: string; discoveryUrl?: string } }>(workspaceArmId(this.ws), `Reading workspace ${this.ws.workspace}`)).properties ?? {};
       const mlflow = (workspace.mlFlowTrackingUri ?? '').replace(/^azureml:\/\//, 'https://');
       let history = '';
       if (workspace.discoveryUrl) {

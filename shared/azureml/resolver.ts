@@ -2,12 +2,12 @@
 // datastore and asset ARM ids (`@latest` looked up), anonymous environments and components registered
 // under their content hashes, local code, inputs and build contexts uploaded (deduplicated) to the
 // workspace's default datastore.
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AzureError, azureCall, toAzureError } from '../azure/errors.js';
+import type { ArmClient } from '../azure/arm.js';
+import { AzureError, toAzureError } from '../azure/errors.js';
 import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import { contentHash, describeLocalAsset, type LocalAsset } from '../storage/asset-hash.js';
 import { uploadAsset } from '../storage/blob-engine.js';
@@ -33,13 +33,21 @@ export class AzureResolver implements Resolver {
   private readonly base: string;
 
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly arm: ArmClient,
     private readonly ws: WorkspaceRef,
     private readonly datastores: DatastoreResolver,
     private readonly file: JobFile,
     private readonly signal: AbortSignal,
   ) {
     this.base = workspaceArmId(ws);
+  }
+
+  /**
+   * Starts opening the default datastore (sign-in, lookup, credentials) while a local folder is being
+   * hashed; its outcome, error included, is taken up where the upload awaits it.
+   */
+  private openStoreAhead(): void {
+    this.datastores.default(this.ws).catch(() => undefined);
   }
 
   async computeId(name: string): Promise<string> {
@@ -54,25 +62,10 @@ export class AzureResolver implements Resolver {
   async assetId(kind: AssetKind, name: string, version: string | undefined, at: Path): Promise<string> {
     if (version) return `${this.base}/${kind}/${name}/versions/${version}`;
     const what = { data: 'data asset', models: 'model', environments: 'environment', components: 'component', codes: 'code' }[kind];
-    const get = () => {
-      const rg = this.ws.resourceGroup;
-      const w = this.ws.workspace;
-      switch (kind) {
-        case 'data':
-          return this.ml.dataContainers.get(rg, w, name);
-        case 'models':
-          return this.ml.modelContainers.get(rg, w, name);
-        case 'environments':
-          return this.ml.environmentContainers.get(rg, w, name);
-        case 'components':
-          return this.ml.componentContainers.get(rg, w, name);
-        default:
-          return this.ml.codeContainers.get(rg, w, name);
-      }
-    };
     let latest: string | undefined;
     try {
-      latest = (await get()).properties.latestVersion ?? undefined;
+      const container = await this.arm.get<{ properties?: { latestVersion?: string | null } }>(`${this.base}/${kind}/${encodeURIComponent(name)}`, `Looking up the latest version of ${what} ${name}`);
+      latest = container.properties?.latestVersion ?? undefined;
     } catch (error) {
       const wrapped = toAzureError(error, `Looking up the latest version of ${what} ${name}`);
       if (wrapped instanceof AzureError && wrapped.status === 404) throw this.file.error(at, `names ${what} '${name}', which does not exist in workspace ${this.ws.workspace}.`);
@@ -87,23 +80,23 @@ export class AzureResolver implements Resolver {
     const properties = { ...env.properties };
     if (env.buildContext) {
       // azure-ai-ml uploads a build context like code and sends its folder URL (with a trailing slash).
-      const store = await this.datastores.default(this.ws);
+      this.openStoreAhead();
       const asset = await describeLocalAsset(env.buildContext);
+      const store = await this.datastores.default(this.ws);
       const result = await uploadTo(store, asset, `the build context ${path.basename(env.buildContext)}`, () =>
         uploadAsset(store.container, asset, { name: ANONYMOUS_ENVIRONMENT, version: env.version }, { signal: this.signal }),
       );
       this.uploads.push({ what: 'build context', source: path.relative(this.file.dir, env.buildContext) || '.', uploaded: result.uploaded, bytes: result.bytes, files: result.files });
       properties.build = { ...(properties.build as Json), contextUri: `${store.container.url.replace(/\?.*$/, '')}/${asset.assetPath}/` };
     }
-    await azureCall(`Registering the job's inline environment (${ANONYMOUS_ENVIRONMENT}:${env.version})`, () =>
-      this.ml.environmentVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, ANONYMOUS_ENVIRONMENT, env.version, { properties } as never),
-    );
+    await this.arm.put(`${this.base}/environments/${ANONYMOUS_ENVIRONMENT}/versions/${encodeURIComponent(env.version)}`, { properties }, `Registering the job's inline environment (${ANONYMOUS_ENVIRONMENT}:${env.version})`);
     this.registered.push({ kind: 'environment', name: ANONYMOUS_ENVIRONMENT, version: env.version });
     return `${this.base}/environments/${ANONYMOUS_ENVIRONMENT}/versions/${env.version}`;
   }
 
   async codeId(folder: string, at: Path, options: { component: boolean }): Promise<string> {
     void at;
+    this.openStoreAhead();
     const asset = await describeLocalAsset(folder, options.component ? { extraIgnores: ['__pycache__'] } : {});
     return this.registerCode(asset, path.relative(this.file.dir, folder) || '.', `${this.base}`);
   }
@@ -122,6 +115,9 @@ export class AzureResolver implements Resolver {
   }
 
   private async registerCode(asset: LocalAsset, source: string, base: string): Promise<string> {
+    // The code version's SHA-256 content hash is computed while the upload runs.
+    const hashing = contentHash(asset);
+    hashing.catch(() => undefined);
     const store = await this.datastores.default(this.ws);
     const name = randomUUID();
     const result = await uploadTo(store, asset, `the code folder ${source}`, () => uploadAsset(store.container, asset, { name, version: '1' }, { signal: this.signal }));
@@ -129,25 +125,26 @@ export class AzureResolver implements Resolver {
     // An earlier upload of the same content was registered as a code version: reuse it if it is still there.
     if (!result.uploaded && result.previous?.name && result.previous.version) {
       const previous = result.previous as { name: string; version: string };
-      const found = await this.ml.codeVersions.get(this.ws.resourceGroup, this.ws.workspace, previous.name, previous.version).catch(() => undefined);
+      const found = await this.arm.get(`${base}/codes/${encodeURIComponent(previous.name)}/versions/${encodeURIComponent(previous.version)}`, `Reading code ${previous.name}:${previous.version}`).catch(() => undefined);
       if (found) return `${base}/codes/${previous.name}/versions/${previous.version}`;
     }
     // A folder's URL is the folder; a single file's is the folder it was uploaded into.
     const remote = asset.isFolder ? asset.assetPath : asset.assetPath.slice(0, asset.assetPath.lastIndexOf('/'));
     const codeUri = `${store.container.url.replace(/\?.*$/, '')}/${remote}`;
-    const hash = await contentHash(asset);
-    await azureCall(`Registering the code snapshot of ${source}`, () =>
-      this.ml.codeVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, name, '1', {
-        properties: { codeUri, isAnonymous: true, isArchived: false, properties: { hash_sha256: hash, hash_version: '202208' } },
-      }),
+    const hash = await hashing;
+    await this.arm.put(
+      `${base}/codes/${name}/versions/1`,
+      { properties: { codeUri, isAnonymous: true, isArchived: false, properties: { hash_sha256: hash, hash_version: '202208' } } },
+      `Registering the code snapshot of ${source}`,
     );
     return `${base}/codes/${name}/versions/1`;
   }
 
   async uploadInput(local: string, type: string, at: Path): Promise<string> {
     void at;
-    const store = await this.datastores.default(this.ws);
+    this.openStoreAhead();
     const asset = await describeLocalAsset(local);
+    const store = await this.datastores.default(this.ws);
     const source = path.relative(this.file.dir, local) || '.';
     const result = await uploadTo(store, asset, `the input ${source}`, () => uploadAsset(store.container, asset, { name: 'input', version: '1' }, { signal: this.signal }));
     this.uploads.push({ what: `input (${type})`, source, uploaded: result.uploaded, bytes: result.bytes, files: result.files });
@@ -156,9 +153,7 @@ export class AzureResolver implements Resolver {
 
   async registerComponent(body: { properties: Json }, version: string, at: Path): Promise<string> {
     void at;
-    await azureCall(`Registering a pipeline step as anonymous component ${ANONYMOUS_COMPONENT}:${version}`, () =>
-      this.ml.componentVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, ANONYMOUS_COMPONENT, version, body as never),
-    );
+    await this.arm.put(`${this.base}/components/${ANONYMOUS_COMPONENT}/versions/${encodeURIComponent(version)}`, body, `Registering a pipeline step as anonymous component ${ANONYMOUS_COMPONENT}:${version}`);
     this.registered.push({ kind: 'component', name: ANONYMOUS_COMPONENT, version });
     return `${this.base}/components/${ANONYMOUS_COMPONENT}/versions/${version}`;
   }

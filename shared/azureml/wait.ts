@@ -8,14 +8,20 @@ import { logsToStream, pollInterval, TERMINAL, type ChildRun, type JobClient } f
 
 /** Lines of the job's log kept for the failure message. */
 const TAIL_LINES = 20;
+/** Failed trials of a pipeline's sweep step named in the failure message. */
+const MAX_TRIALS_REPORTED = 3;
 
 export interface FailedStep {
   /** The step's name in the pipeline (its display name), or the trial's run id. */
   name: string;
+  /** For a trial of a pipeline's sweep step: that step's name. */
+  trialOf?: string;
   runId: string;
   status: string;
   error?: string;
   tail: string[];
+  /** Failed trials of the same sweep step left out of the report. */
+  more?: number;
 }
 
 export interface WaitResult {
@@ -52,7 +58,7 @@ export async function waitForJob(
 
   const childTails = new Map<string, string[]>();
   /** New complete lines of one run's logs, each file in its own collapsible group. */
-  const streamRun = async (runId: string, label: string | undefined, into: string[]) => {
+  const streamRun = async (runId: string, label: string | undefined, into: string[], print = options.streamLogs) => {
     const details = await jobs.details(runId);
     for (const [file, url] of logsToStream(details.logFiles ?? {})) {
       const key = `${runId}/${file}`;
@@ -63,7 +69,7 @@ export async function waitForJob(
       if (end === 0) continue;
       offsets.set(key, from + Buffer.byteLength(text.slice(0, end)));
       const lines = text.slice(0, end).replace(/\n$/, '').split('\n');
-      if (options.streamLogs) {
+      if (print) {
         platform.startGroup(`${label ? `${label}: ` : ''}${file} (+${lines.length} lines)`);
         platform.beginToolOutput();
         for (const line of lines) platform.writeToolOutput(line, 'stdout');
@@ -89,26 +95,48 @@ export async function waitForJob(
       platform.debug(`Could not read the job's logs this time (will try again): ${loggableText((error as Error).message)}`);
     }
   };
+  const errorOf = async (runId: string): Promise<string | undefined> => {
+    try {
+      const e = (await jobs.details(runId)).error?.error;
+      return e?.message ? `${e.code ? `${e.code}: ` : ''}${e.message}` : undefined;
+    } catch {
+      return undefined; // its status says enough
+    }
+  };
+  const isFailed = (c: ChildRun) => c.status === 'Failed' || c.status === 'NotResponding';
+  /**
+   * A pipeline's failed steps with their error and log tail; for a failed sweep step also its failed
+   * trials (the first few, the first with its log tail), since the sweep's own error names none.
+   */
   const failedSteps = async (): Promise<FailedStep[]> => {
     const failed: FailedStep[] = [];
-    for (const child of children.filter((c) => c.status === 'Failed' || c.status === 'NotResponding')) {
-      let error: string | undefined;
+    for (const child of children.filter(isFailed)) {
+      const stepName = child.displayName ?? child.runId;
+      failed.push({ name: stepName, runId: child.runId, status: String(child.status), error: await errorOf(child.runId), tail: childTails.get(child.runId) ?? [] });
+      if (jobType.jobType !== 'Pipeline') continue;
+      let trials: ChildRun[] = [];
       try {
-        const e = (await jobs.details(child.runId)).error?.error;
-        if (e?.message) error = `${e.code ? `${e.code}: ` : ''}${e.message}`;
+        trials = (await jobs.children(child.runId)).filter(isFailed);
       } catch {
-        /* its status says enough */
+        /* a step without children, or none readable: the step's own error stands */
       }
-      failed.push({ name: child.displayName ?? child.runId, runId: child.runId, status: String(child.status), error, tail: childTails.get(child.runId) ?? [] });
+      for (const [i, trial] of trials.slice(0, MAX_TRIALS_REPORTED).entries()) {
+        const tail: string[] = [];
+        if (i === 0) await streamRun(trial.runId, undefined, tail, false).catch(() => undefined);
+        failed.push({ name: trial.displayName ?? trial.runId, trialOf: stepName, runId: trial.runId, status: String(trial.status), error: await errorOf(trial.runId), tail });
+      }
+      if (trials.length > MAX_TRIALS_REPORTED) failed[failed.length - 1].more = trials.length - MAX_TRIALS_REPORTED;
     }
     return failed;
   };
+  const jobType: { jobType?: string } = {};
 
   try {
     for (;;) {
       if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
       const job = await jobs.get(name, (s) => (retryAfter = s));
       const status = String(job.properties.status ?? 'Unknown');
+      jobType.jobType = String(job.properties.jobType ?? '');
       if (status !== lastStatus) {
         platform.info(`[${formatSeconds(elapsed())}] ${name}: ${status}`);
         lastStatus = status;

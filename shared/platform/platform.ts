@@ -1,6 +1,6 @@
 // The one interface between a step's logic and the CI system running it.
 // The core (everything in shared/ outside the adapters) talks only to this; github.ts and
-// azure-devops.ts implement it with @actions/core and azure-pipelines-task-lib.
+// azure-devops.ts implement it: the runner protocol directly, and azure-pipelines-task-lib.
 
 export type PlatformKind = 'github' | 'azure-devops';
 

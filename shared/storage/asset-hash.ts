@@ -2,7 +2,6 @@
 // `traverse_directory`), so an upload of ours lands under the same LocalUpload/<hash>/ prefix as
 // `az ml`'s and the two deduplicate against each other.
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IgnoreRules } from './ignore.js';
@@ -33,28 +32,27 @@ export interface LocalAsset {
   totalBytes: number;
 }
 
-async function hashFile(file: string, hash: Hash): Promise<void> {
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
-}
+/** What the folder hash is fed, in order: an entry's name, or a file's bytes. */
+type HashStep = Buffer | { file: string; size: number };
 
 /**
  * Walks a folder the way azure-ai-ml hashes it: entries sorted by their lower-cased path, each
  * entry's name and then its bytes (files) or its own entries (folders); ignored entries are skipped,
- * symbolic links followed.
+ * symbolic links followed. Only lists and stats here; the bytes are read by hashInOrder.
  */
-async function hashFolder(folder: string, root: string, rules: IgnoreRules, hash: Hash, files: LocalFile[]): Promise<void> {
+async function walkFolder(folder: string, root: string, rules: IgnoreRules, steps: HashStep[], files: LocalFile[]): Promise<void> {
   const names = (await fs.readdir(folder)).sort((a, b) => compareLower(a, b));
   for (const name of names) {
     const absolute = path.join(folder, name);
     const relative = path.relative(root, absolute).split(path.sep).join('/');
     if (rules.excludes(relative)) continue;
-    hash.update(Buffer.from(name, 'utf8'));
+    steps.push(Buffer.from(name, 'utf8'));
     const stat = await fs.stat(absolute);
     if (stat.isFile()) {
-      await hashFile(absolute, hash);
+      steps.push({ file: absolute, size: stat.size });
       files.push({ absolute, readFrom: await linkTarget(absolute), relative, size: stat.size, blobPath: '' });
     } else if (stat.isDirectory()) {
-      await hashFolder(absolute, root, rules, hash, files);
+      await walkFolder(absolute, root, rules, steps, files);
     }
   }
 }
@@ -78,6 +76,64 @@ export function compareCodePoints(a: string, b: string): number {
   return x.length - y.length;
 }
 
+/** Reads are 4 MiB pieces, up to 8 of them (32 MiB) ahead of the hash. */
+const PIECE_BYTES = 4 * 1024 * 1024;
+const PIECES_AHEAD = 8;
+
+async function readPiece(file: string, offset: number, length: number): Promise<Buffer> {
+  const handle = await fs.open(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buffer : buffer.subarray(0, filled);
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Feeds `steps` to the hash in order, reading the files' bytes ahead of it: the disk (and the
+ * thread pool) works on the next pieces while the hash digests this one, so hashing a folder costs
+ * about the hash's own time rather than the hash's plus every read's.
+ */
+async function hashInOrder(steps: HashStep[], hash: Hash): Promise<void> {
+  const pieces: Array<Buffer | { file: string; offset: number; length: number }> = [];
+  for (const step of steps) {
+    if (Buffer.isBuffer(step)) pieces.push(step);
+    else for (let offset = 0; offset < step.size; offset += PIECE_BYTES) pieces.push({ file: step.file, offset, length: Math.min(PIECE_BYTES, step.size - offset) });
+  }
+  const reads = new Map<number, Promise<Buffer>>();
+  let started = 0;
+  const startUpTo = (limit: number) => {
+    for (; started < Math.min(limit, pieces.length); started++) {
+      const piece = pieces[started];
+      if (Buffer.isBuffer(piece)) continue;
+      const read = readPiece(piece.file, piece.offset, piece.length);
+      read.catch(() => undefined); // awaited in order below; a failure surfaces there
+      reads.set(started, read);
+    }
+  };
+  try {
+    for (let i = 0; i < pieces.length; i++) {
+      startUpTo(i + 1 + PIECES_AHEAD);
+      const piece = pieces[i];
+      if (Buffer.isBuffer(piece)) hash.update(piece);
+      else {
+        hash.update(await reads.get(i)!);
+        reads.delete(i);
+      }
+    }
+  } finally {
+    // On a failed read, let the reads already started finish before returning (no open handles left behind).
+    await Promise.allSettled(reads.values());
+  }
+}
+
 function compareLower(a: string, b: string): number {
   return compareCodePoints(a.toLowerCase(), b.toLowerCase());
 }
@@ -91,9 +147,11 @@ export async function describeLocalAsset(source: string, options: { extraIgnores
   const hash = createHash('md5').update(SEED);
   const files: LocalFile[] = [];
   if (stat.isDirectory()) {
-    await hashFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), hash, files);
+    const steps: HashStep[] = [];
+    await walkFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), steps, files);
+    await hashInOrder(steps, hash);
   } else {
-    await hashFile(source, hash);
+    await hashInOrder([{ file: source, size: stat.size }], hash);
     files.push({ absolute: source, readFrom: await linkTarget(source), relative: path.basename(source), size: stat.size, blobPath: '' });
   }
   const digest = hash.digest('hex');
@@ -127,6 +185,6 @@ export async function contentHash(asset: LocalAsset): Promise<string> {
   const named = asset.files.map((f) => ({ ...f, name: asset.isFolder ? f.relative : path.basename(f.readFrom) }));
   const ordered = named.sort((a, b) => compareLower(a.name, b.name));
   for (const f of ordered) hash.update(`#${f.name}#${f.size}`, 'utf8');
-  for (const f of ordered) await hashFile(f.absolute, hash);
+  await hashInOrder(ordered.map((f) => ({ file: f.absolute, size: f.size })), hash);
   return hash.digest('hex');
 }

@@ -7,6 +7,7 @@ import { BlobSASPermissions, generateBlobSASQueryParameters } from '@azure/stora
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { ArmClient } from '../../shared/azure/arm.js';
 import { createMlClient, RequestStats } from '../../shared/azure/clients.js';
 import { signIn } from '../../shared/azure/credentials.js';
 import { azureCall, AzureError } from '../../shared/azure/errors.js';
@@ -57,7 +58,7 @@ async function connect(platform: RecordingPlatform) {
   const access = await signIn(platform, inputs);
   const stats = new RequestStats();
   const ml = createMlClient(platform, access, c.subscriptionId, stats);
-  return { access, stats, ml, datastores: new DatastoreResolver(platform, ml, access, stats) };
+  return { access, stats, ml, datastores: new DatastoreResolver(platform, new ArmClient(platform, access, stats), access, stats) };
 }
 
 const dev = () => ({ subscriptionId: emulator.config.subscriptionId, resourceGroup: emulator.config.dev.resourceGroup, workspace: emulator.config.dev.workspace });

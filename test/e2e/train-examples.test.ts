@@ -1,7 +1,8 @@
 // Published az ml job YAMLs (test/fixtures/jobs/azureml-examples) submitted through the built train
 // bundle to the emulator: a representative few under both contracts, the rest under GitHub's (to keep
 // the run short). Only YAMLs whose scripts run on this machine's plain python3 are run (the others
-// need mlflow, scikit-learn or GPUs); their bodies are checked against azure-ai-ml in job-golden.test.ts.
+// need mlflow, scikit-learn or GPUs; derived/pipeline-sweep is a trimmed copy of one that does); their
+// bodies are checked against azure-ai-ml in job-golden.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import path from 'node:path';
 import { trainDeclaration as step } from '../../shared/steps/train/declaration.js';
@@ -112,6 +113,26 @@ describe('the other runnable published YAMLs, as GitHub runs them', () => {
   test('1b: services on a pipeline step are refused as not supported yet, before anything is submitted', async () => {
     const result = await github({ 'job-file': `${P}/1b_e2e_registered_components/pipeline.yml` });
     expect(result.failure).toMatch(/^cli\/jobs\/pipelines-with-components\/basics\/1b_e2e_registered_components\/pipeline\.yml:\d+: jobs\.train_job\.services: is not supported yet on a pipeline step\.$/);
+  }, 180000);
+
+  test('a sweep step in a pipeline (derived from pipeline_with_hyperparameter_sweep): its trials run, the best one feeds the next step', async () => {
+    const result = await completes(github, 'derived/pipeline-sweep/pipeline.yml');
+    for (const s of ['sweep_step', 'predict_step']) expect(result.stdout).toMatch(new RegExp(`\\]   ${s}: Completed`));
+    // The sweep step's own log names its three trials and the best; the predict step read that trial's model.
+    expect(result.stdout).toMatch(/Trial \S+_2: Completed, training_f1_score=0\.\d+/);
+    const best = /Best trial: \S+ \(training_f1_score=([\d.]+)\)/.exec(result.stdout);
+    expect(best).not.toBeNull();
+    expect(result.stdout).toMatch(new RegExp(`model from the best trial: \\{.*"f1": ${Number(best![1]).toFixed(6).replace(/0+$/, '')}`));
+    expect(JSON.parse(result.outputs.metrics)).toEqual({ 'sweep_step.training_f1_score': Number(best![1]) });
+  }, 180000);
+
+  test('a failing trial of a sweep step in a pipeline is named with its error and log', async () => {
+    const result = await github({ 'job-file': 'derived/pipeline-sweep/pipeline.yml', set: 'jobs.sweep_step.inputs.fail=yes' });
+    expect(result.outputs.status).toBe('Failed');
+    expect(result.failure).toMatch(/^Job \S+ ended Failed\. UserError: Pipeline has failed child jobs\. Failed nodes: \/sweep_step\./);
+    expect(result.failure).toMatch(/\nStep sweep_step \(\S+\) ended Failed\. UserError: No trial completed/);
+    expect(result.failure).toMatch(/\nTrial \S+_0 of step sweep_step ended Failed\. UserError: Execution failed\. User process 'python' exited with status code 1/);
+    expect(result.failure).toMatch(/RuntimeError: training diverged with kernel=(rbf|linear|poly)/);
   }, 180000);
 
   test('a failing pipeline step is named, with its own error and log, though the pipeline error is generic', async () => {

@@ -4,7 +4,7 @@
 import { Ctx, HttpError, type Reply } from './http.js';
 import { callerOf, mlError, page, systemData, type Caller } from './arm-common.js';
 import type { JwtClaims } from './jwt.js';
-import type { JobOutputLookup } from './locations.js';
+import { blobUrlLocation, type JobOutputLookup } from './locations.js';
 import { ASSET_KINDS, getCi, now, workspaceArmId, type AssetContainer, type AssetKind, type AssetVersion, type World, type Workspace } from './world.js';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9\-_.]{0,254}$/;
@@ -106,6 +106,18 @@ function badArgument(ctx: Ctx, ws: Workspace, message: string, target?: string):
   return mlError(ctx, 400, message, 'BadArgument', { target, location: ws.location });
 }
 
+/**
+ * Equal, or the same blob addressed through the other form of the storage URL: one account reached as
+ * http://127.0.0.1:<port>/<account>/… (the datastore's endpoint) and as https://<account>.blob.core.windows.net/…
+ * (what azure-ai-ml builds) — on Azure both clients would send the one public URL.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (JSON.stringify(a) === JSON.stringify(b)) return true;
+  if (typeof a !== 'string' || typeof b !== 'string') return false;
+  const [x, y] = [blobUrlLocation(a), blobUrlLocation(b)];
+  return !!x && !!y && x.account === y.account && x.container === y.container && x.path.replace(/\/+$/, '') === y.path.replace(/\/+$/, '');
+}
+
 /** Fills the read-only and defaulted fields of a version the way the service returns them. */
 function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Record<string, unknown>, existing?: AssetVersion, jobOutput?: JobOutputLookup): Record<string, unknown> {
   const out: Record<string, unknown> = {
@@ -167,7 +179,7 @@ function normalizeVersion(ctx: Ctx, ws: Workspace, kind: AssetKind, props: Recor
   if (existing) {
     // Versions are immutable apart from their description, tags, properties and archive flag.
     const key = { codes: 'codeUri', models: 'modelUri', data: 'dataUri', environments: 'image', components: 'componentSpec' }[kind];
-    if (JSON.stringify(existing.properties[key]) !== JSON.stringify(out[key])) {
+    if (!sameValue(existing.properties[key], out[key])) {
       throw mlError(ctx, 409, `${kind === 'data' ? 'Data' : kind[0].toUpperCase() + kind.slice(1, -1)} version ${existing.name}:${existing.version} already exists and its ${key} cannot be changed. Assets are immutable; create a new version instead.`, 'Conflict', {
         location: ws.location,
       });

@@ -19,6 +19,7 @@ import { DataPlane } from './dataplane.js';
 import { adoIssuer, entraError, githubIssuer, handleEntra, ASSERTION_AUDIENCE } from './entra.js';
 import { Endpoints } from './endpoints.js';
 import { Faults, sleep, type FaultRule } from './faults.js';
+import { blobAccountOf, forwardToBlob, PublicHostProxy } from './public-hosts.js';
 import { Ctx, HttpError, send, type Reply } from './http.js';
 import { JobStore } from './jobs.js';
 import { Runner } from './runner.js';
@@ -97,6 +98,11 @@ export interface ReadyConfig {
   blobEndpoint: string;
   /** Azurite itself (bypasses blob faults). */
   azuriteEndpoint: string;
+  /**
+   * A forward proxy (for HTTPS_PROXY) through which management.azure.com, login.microsoftonline.com and
+   * <account>.blob.core.windows.net reach the emulator, for clients with fixed public endpoints.
+   */
+  httpsProxy: string;
   pid: number;
 }
 
@@ -376,7 +382,9 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
 
     const sockets = new Set<Socket>();
     const server = https.createServer({ key: tls.server.privateKeyPem, cert: tls.server.certPem + tls.ca.certPem, keepAliveTimeout: 5000 }, (req, res) => {
-      void handle(new Ctx(req, res, world.baseUrl));
+      // <account>.blob.core.windows.net, reached through the public-host proxy: storage, path-style.
+      if (blobAccountOf(req.headers.host)) forwardToBlob(req, res, proxyPort);
+      else void handle(new Ctx(req, res, world.baseUrl));
     });
     server.on('connection', (s: Socket) => {
       sockets.add(s);
@@ -437,6 +445,9 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
     });
     const port = (server.address() as AddressInfo).port;
+    const publicHosts = new PublicHostProxy(() => port, () => [proxyPort]);
+    await publicHosts.listen();
+    cleanup.push(() => publicHosts.close());
     world.baseUrl = `https://127.0.0.1:${port}`;
     world.host = `127.0.0.1:${port}`;
     cleanup.push(
@@ -492,6 +503,7 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       adminUrl: `${world.baseUrl}/admin`,
       blobEndpoint: world.blobProxyUrl,
       azuriteEndpoint: world.azuriteUrl,
+      httpsProxy: `http://127.0.0.1:${publicHosts.port}`,
       pid: process.pid,
     };
     if (options.readyFile) await writeFile(options.readyFile, `${JSON.stringify(config, null, 2)}\n`);

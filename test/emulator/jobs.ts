@@ -371,7 +371,8 @@ export class JobStore {
       spec = (component.version.properties.componentSpec ?? {}) as Props;
     }
     const type = String(step.type ?? step.jobType ?? spec.type ?? 'command').toLowerCase();
-    if (type !== 'command') throw this.bad(ctx, ws, `Step '${stepName}' is of type '${type}'; the emulator runs command steps only.`, `${target}.type`);
+    if (type === 'sweep') return this.normalizeSweepStep(ctx, ws, pipeline, stepName, step);
+    if (type !== 'command') throw this.bad(ctx, ws, `Step '${stepName}' is of type '${type}'; the emulator runs command and sweep steps only.`, `${target}.type`);
     const command = step.command ?? spec.command;
     if (typeof command !== 'string' || !command.trim()) throw this.bad(ctx, ws, `Step '${stepName}' has no command.`, `${target}.command`);
     const code = step.codeId ?? step.code ?? spec.code;
@@ -394,6 +395,62 @@ export class JobStore {
       specOutputs: spec.outputs ?? {},
       environmentVariables: step.environmentVariables ?? step.environment_variables ?? spec.environment_variables ?? {},
       displayName: step.displayName ?? step.display_name ?? stepName,
+    };
+  }
+
+  /**
+   * A `type: sweep` pipeline node, in the shape azure-ai-ml sends it (snake_case, as the YAML has it):
+   * `trial.componentId` (a command component), `search_space` ({type, values | min_value/max_value | …}),
+   * `objective` {goal, primary_metric}, `sampling_algorithm` (a name or {type}), `limits`. Each
+   * search-space parameter is bound to the trial component's input of the same name.
+   */
+  private normalizeSweepStep(ctx: Ctx, ws: Workspace, pipeline: Props, stepName: string, step: Props): Props {
+    const target = `properties.jobs.${stepName}`;
+    const trialId = step.trial?.componentId;
+    if (typeof trialId !== 'string' || !trialId) throw this.bad(ctx, ws, `Sweep step '${stepName}' needs trial.componentId: the command component each trial runs.`, `${target}.trial`);
+    const component = resolveAssetRef(this.world, ws, 'components', trialId);
+    if (!component) throw this.bad(ctx, ws, `Component '${trialId}' of sweep step '${stepName}' was not found.`, `${target}.trial.componentId`, 'NotFoundError');
+    const spec = (component.version.properties.componentSpec ?? {}) as Props;
+    if (String(spec.type ?? 'command').toLowerCase() !== 'command') throw this.bad(ctx, ws, `The trial of sweep step '${stepName}' must be a command component.`, `${target}.trial.componentId`);
+    const command = spec.command;
+    if (typeof command !== 'string' || !command.trim()) throw this.bad(ctx, ws, `The trial component of sweep step '${stepName}' has no command.`, `${target}.trial`);
+    const searchSpace = searchSpaceOfNode(step.search_space);
+    if (!searchSpace) throw this.bad(ctx, ws, `Sweep step '${stepName}' needs a search_space whose parameters each have a type (choice, uniform, randint, …) and its values or bounds.`, `${target}.search_space`);
+    const goal = String(step.objective?.goal ?? '').toLowerCase();
+    const metric = step.objective?.primary_metric;
+    if (!['maximize', 'minimize'].includes(goal) || typeof metric !== 'string' || !metric) {
+      throw this.bad(ctx, ws, `Sweep step '${stepName}' needs an objective with a primary_metric and a goal of maximize or minimize.`, `${target}.objective`);
+    }
+    const sampling = String((typeof step.sampling_algorithm === 'object' ? step.sampling_algorithm?.type : step.sampling_algorithm) ?? 'random').toLowerCase();
+    const samplingType = { random: 'Random', grid: 'Grid', bayesian: 'Bayesian' }[sampling];
+    if (!samplingType) throw this.bad(ctx, ws, `The sampling_algorithm '${sampling}' of sweep step '${stepName}' is invalid: random, grid or bayesian.`, `${target}.sampling_algorithm`);
+    const compute = step.computeId ?? step.compute ?? pipeline.settings?.default_compute ?? pipeline.settings?.defaultCompute ?? pipeline.computeId;
+    const computeId = this.checkCompute(ctx, ws, compute, `${target}.computeId`);
+    this.checkEnvironment(ctx, ws, spec.environment, `${target}.trial`);
+    this.checkCode(ctx, ws, spec.code, `${target}.trial`);
+    const inputs: Record<string, unknown> = { ...((spec.inputs as object) ?? {}), ...((step.inputs as object) ?? {}) };
+    for (const k of Object.keys(searchSpace)) {
+      if (!(k in ((spec.inputs as object) ?? {}))) throw this.bad(ctx, ws, `Search space parameter '${k}' of sweep step '${stepName}' is not an input of its trial component.`, `${target}.search_space.${k}`);
+    }
+    const outputs: Record<string, unknown> = { ...((spec.outputs as object) ?? {}), ...((step.outputs as object) ?? {}) };
+    this.checkBindings(ctx, ws, command, { inputs, outputs }, `${target}.trial`);
+    return {
+      command,
+      codeId: spec.code ?? undefined,
+      environmentId: spec.environment,
+      computeId,
+      inputs: step.inputs ?? {},
+      outputs: step.outputs ?? {},
+      specInputs: spec.inputs ?? {},
+      specOutputs: spec.outputs ?? {},
+      environmentVariables: spec.environment_variables ?? {},
+      displayName: step.displayName ?? step.display_name ?? stepName,
+      sweep: {
+        searchSpace,
+        samplingAlgorithm: { samplingAlgorithmType: samplingType },
+        objective: { goal: goal === 'maximize' ? 'Maximize' : 'Minimize', primaryMetric: metric },
+        limits: { maxTotalTrials: step.limits?.max_total_trials ?? step.limits?.maxTotalTrials },
+      },
     };
   }
 
@@ -581,4 +638,25 @@ export class JobStore {
       if (c) this.requestCancel(c);
     }
   }
+}
+
+/**
+ * A pipeline sweep node's search space (YAML shape: {type: choice, values} / {type: uniform, min_value,
+ * max_value} / {type: randint, upper} / {type: normal, mu, sigma} …) in the REST shape of a sweep job
+ * (`["choice", [[…]]]`, `["uniform", [min, max]]`), or undefined when it is not one.
+ */
+export function searchSpaceOfNode(value: unknown): Record<string, unknown[]> | undefined {
+  if (!value || typeof value !== 'object' || Array.isArray(value) || Object.keys(value).length === 0) return undefined;
+  const out: Record<string, unknown[]> = {};
+  for (const [k, raw] of Object.entries(value as Record<string, Props>)) {
+    const type = String(raw?.type ?? '');
+    const q = type.startsWith('q') ? [Number(raw.q)] : [];
+    if (type === 'choice' && Array.isArray(raw.values) && raw.values.length) out[k] = ['choice', [raw.values]];
+    else if (type === 'randint' && raw.upper !== undefined) out[k] = ['randint', [Number(raw.upper)]];
+    else if (type.includes('normal') && raw.mu !== undefined && raw.sigma !== undefined) out[k] = [type, [Number(raw.mu), Number(raw.sigma), ...q]];
+    else if (['uniform', 'loguniform', 'quniform', 'qloguniform'].includes(type) && raw.min_value !== undefined && raw.max_value !== undefined) {
+      out[k] = [type, [Number(raw.min_value), Number(raw.max_value), ...q]];
+    } else return undefined;
+  }
+  return out;
 }

@@ -35,6 +35,26 @@ function join(base: string, rel: string): string {
   return b ? `${b}/${r}` : r;
 }
 
+/**
+ * The blob an http(s) storage URL names, in either form the emulator's storage has: Azurite's path style
+ * (http://127.0.0.1:<port>/<account>/<container>/<p>, what datastores name) and the public host name
+ * (https://<account>.blob.core.windows.net/<container>/<p>, what azure-ai-ml builds). Undefined otherwise.
+ */
+export function blobUrlLocation(uri: string): BlobLocation | undefined {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const segs = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const cloud = /^([a-z0-9]+)\.blob\./i.exec(url.hostname);
+  if (cloud && segs[0]) return { account: cloud[1], container: segs[0], path: segs.slice(1).join('/') };
+  if ((url.hostname === '127.0.0.1' || url.hostname === 'localhost') && segs.length >= 2) return { account: segs[0], container: segs[1], path: segs.slice(2).join('/') };
+  return undefined;
+}
+
 export function resolveLocation(world: World, ws: Workspace, uri: string, jobOutput: JobOutputLookup, depth = 0): BlobLocation {
   if (depth > 5) throw new LocationError(`'${uri}' refers to itself.`);
   const fail = (why: string) => new LocationError(`Cannot resolve '${uri}': ${why}.`);

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { issueAccessToken } from './entra.js';
 import { sleep, type Faults } from './faults.js';
 import { resolveAssetRef } from './assets.js';
-import { expand, parseIsoDuration, TERMINAL, type JobRecord, type JobStore, type Props } from './jobs.js';
+import { expand, parseIsoDuration, searchSpaceOfNode, TERMINAL, type JobRecord, type JobStore, type Props } from './jobs.js';
 import { LocationError, resolveLocation, type BlobLocation } from './locations.js';
 import type { Storage } from './storage.js';
 import { dataPlaneBase, newGuid, type World } from './world.js';
@@ -328,7 +328,7 @@ export class Runner {
       const order = this.jobs.topologicalOrder(undefined, job.ws, defs);
       const children = new Map<string, JobRecord>();
       for (const name of order) {
-        const child = this.jobs.create(job.ws, newGuid(), 'Command', {}, job.createdBy, { parent: job.name, stepName: name });
+        const child = this.jobs.create(job.ws, newGuid(), defs[name].sweep ? 'Sweep' : 'Command', {}, job.createdBy, { parent: job.name, stepName: name });
         child.properties = { displayName: defs[name].displayName, experimentName: p.experimentName ?? 'Default' };
         children.set(name, child);
         job.children.push(child.name);
@@ -342,12 +342,30 @@ export class Runner {
         }
         child.properties = this.childProperties(job, name, defs[name], children);
         child.outputs.clear();
-        for (const [outName, out] of Object.entries((child.properties.outputs ?? {}) as Record<string, Props>)) {
-          const bound = typeof out?.bindTo === 'string' ? out.bindTo : undefined;
-          child.outputs.set(outName, bound ? job.outputs.get(bound)! : { account: job.ws.storage.accountName, container: job.ws.storage.blobContainer, path: `azureml/${child.name}/${outName}/` });
-        }
         say(`Step ${name} (${child.name}): starting`);
-        await this.runCommand(child);
+        if (defs[name].sweep) {
+          // A sweep node: its trials run the component with the sampled values as inputs; its outputs
+          // are its best trial's (outputLocation falls back to best_child_run_id).
+          const command = child.properties;
+          child.properties = {
+            jobType: 'Sweep',
+            displayName: command.displayName,
+            experimentName: command.experimentName,
+            computeId: command.computeId,
+            inputs: command.inputs,
+            outputs: command.outputs,
+            trial: { command: command.command, codeId: command.codeId, environmentId: command.environmentId, environmentVariables: command.environmentVariables },
+            ...(defs[name].sweep as Props),
+            properties: command.properties,
+          };
+          await this.runSweep(child, { samplesAsInputs: true });
+        } else {
+          for (const [outName, out] of Object.entries((child.properties.outputs ?? {}) as Record<string, Props>)) {
+            const bound = typeof out?.bindTo === 'string' ? out.bindTo : undefined;
+            child.outputs.set(outName, bound ? job.outputs.get(bound)! : { account: job.ws.storage.accountName, container: job.ws.storage.blobContainer, path: `azureml/${child.name}/${outName}/` });
+          }
+          await this.runCommand(child);
+        }
         say(`Step ${name} (${child.name}): ${child.status}`);
         if (child.status !== 'Completed') {
           for (const rest of order.slice(order.indexOf(name) + 1)) this.jobs.setStatus(children.get(rest)!, 'Canceled');
@@ -374,8 +392,25 @@ export class Runner {
 
   private normalizeForRun(job: JobRecord, name: string, step: Props): Props {
     let spec: Props = {};
-    if (step.componentId) spec = (resolveAssetRef(this.world, job.ws, 'components', String(step.componentId))?.version.properties.componentSpec ?? {}) as Props;
+    const sweep = String(step.type ?? '').toLowerCase() === 'sweep';
+    const componentId = sweep ? step.trial?.componentId : step.componentId;
+    if (componentId) spec = (resolveAssetRef(this.world, job.ws, 'components', String(componentId))?.version.properties.componentSpec ?? {}) as Props;
+    if (sweep) {
+      // Validated at submission (JobStore.normalizeSweepStep); the trial is the component.
+      const goal = String(step.objective?.goal ?? '').toLowerCase();
+      const sampling = String((typeof step.sampling_algorithm === 'object' ? step.sampling_algorithm?.type : step.sampling_algorithm) ?? 'random').toLowerCase();
+      step = {
+        ...step,
+        sweep: {
+          searchSpace: searchSpaceOfNode(step.search_space),
+          samplingAlgorithm: { samplingAlgorithmType: sampling === 'grid' ? 'Grid' : sampling === 'bayesian' ? 'Bayesian' : 'Random' },
+          objective: { goal: goal === 'maximize' ? 'Maximize' : 'Minimize', primaryMetric: step.objective?.primary_metric },
+          limits: { maxTotalTrials: step.limits?.max_total_trials },
+        },
+      };
+    }
     return {
+      sweep: step.sweep,
       command: step.command ?? spec.command,
       codeId: step.codeId ?? step.code ?? spec.code,
       environmentId: step.environmentId ?? step.environment ?? spec.environment,
@@ -454,7 +489,8 @@ export class Runner {
   // --------------------------------------------------------------------------------------------
   // Sweeps
 
-  private async runSweep(job: JobRecord): Promise<void> {
+  /** `samplesAsInputs`: a pipeline's sweep node, whose search-space parameters are its trial component's inputs. */
+  private async runSweep(job: JobRecord, options: { samplesAsInputs?: boolean } = {}): Promise<void> {
     const dir = await mkdtemp(path.join(this.world.tmpDir, `sweep-${job.name.slice(0, 40)}-`));
     const log = await this.openLog(job, dir, 'azureml-logs/hyperdrive.txt');
     const say = (line: string) => log.stream.write(`[${new Date().toISOString()}] ${line}\n`);
@@ -480,7 +516,9 @@ export class Runner {
             environmentId: trial.environmentId,
             environmentVariables: trial.environmentVariables,
             computeId: p.computeId,
-            inputs: p.inputs,
+            inputs: options.samplesAsInputs
+              ? { ...(p.inputs as object), ...Object.fromEntries(Object.entries(sample).map(([k, v]) => [k, { jobInputType: 'literal', value: String(v) }])) }
+              : p.inputs,
             outputs: p.outputs,
             experimentName: p.experimentName ?? 'Default',
             searchSpaceValues: sample,

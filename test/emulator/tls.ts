@@ -3,6 +3,7 @@
 // assertions). RSA keys come from Node's crypto (fast, native); node-forge builds the X.509 parts.
 import { createHash, generateKeyPairSync, KeyObject, createPrivateKey, randomBytes } from 'node:crypto';
 import forge from 'node-forge';
+import { PUBLIC_DNS_NAMES } from './public-hosts.js';
 
 export interface KeyPair {
   privateKey: KeyObject;
@@ -103,7 +104,8 @@ export function makeTlsMaterial(): TlsMaterial {
     subjectCn: '127.0.0.1',
     key: serverKey,
     issuer: { cert: ca.cert, key: caKey },
-    altNames: { ips: ['127.0.0.1'], dns: ['localhost'] },
+    // Also Azure's public host names, reached through the emulator's proxy (public-hosts.ts).
+    altNames: { ips: ['127.0.0.1'], dns: ['localhost', ...PUBLIC_DNS_NAMES] },
     extKeyUsage: 'serverAuth',
     days: 29,
   });

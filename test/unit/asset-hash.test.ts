@@ -53,6 +53,16 @@ describe('upload hash (azure-ai-ml compatible)', () => {
     ['a flat folder', { 'train.py': 'print(1)\n', 'score.py': 'def run(x):\n    return x\n' }],
     ['nested folders and mixed case', { 'B.py': 'b', 'a.py': 'a', 'lib/Z.txt': 'z', 'lib/y/deep.bin': Buffer.from([0, 1, 2, 255]), 'Lib2/x': '' }],
     ['a large file over many chunks', { 'big.bin': Buffer.alloc(300_000, 7), 'small.txt': 's' }],
+    [
+      // Files read in several 4 MiB pieces, and more files and pieces than are read ahead of the hash.
+      'files over several read pieces, more than the read-ahead window',
+      {
+        'weights/a.bin': Buffer.from(Buffer.alloc(9 * 1024 * 1024 + 17, 3).map((b, i) => (b + i) % 251)),
+        'weights/b.bin': Buffer.alloc(4 * 1024 * 1024, 9),
+        ...Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`parts/p-${String(i).padStart(2, '0')}.json`, Buffer.alloc(3000 + i, i)])),
+        'empty.txt': '',
+      },
+    ],
   ])('%s hashes as the independent implementation does', async (_name, files) => {
     const dir = tree(files);
     const asset = await describeLocalAsset(dir);
@@ -60,6 +70,12 @@ describe('upload hash (azure-ai-ml compatible)', () => {
     expect(asset.assetPath).toBe(`LocalUpload/${asset.hash}/src`);
     expect(asset.files.map((f) => f.relative).sort()).toEqual(Object.keys(files).sort());
     expect(asset.totalBytes).toBe(Object.values(files).reduce((n, c) => n + Buffer.byteLength(c), 0));
+  });
+
+  test('a single file over several read pieces hashes as the independent implementation does', async () => {
+    const dir = tree({ 'model.bin': Buffer.from(Buffer.alloc(10 * 1024 * 1024 + 5, 1).map((b, i) => (i * 7) % 256)) });
+    const file = path.join(dir, 'model.bin');
+    expect((await describeLocalAsset(file)).hash).toBe(pythonHash(file));
   });
 
   test('a single file hashes its bytes and uploads under its own name', async () => {

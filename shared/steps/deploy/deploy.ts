@@ -103,7 +103,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   }
 
   // The deployment's references (model, environment, code upload) before anything is created.
-  const resolver = new AzureDeploymentResolver(session.ml, session.ws, session.datastores, deploymentFile, signal);
+  const resolver = new AzureDeploymentResolver(session.ml, session.arm, session.ws, session.datastores, deploymentFile, signal);
   const deployment = await deploymentSpec(deploymentFile, target, resolver);
   for (const u of resolver.uploads) {
     platform.info(u.uploaded ? `Uploaded the code ${path.relative(platform.workspace, path.resolve(deploymentFile.file.dir, u.source)) || '.'}: ${u.files} file${u.files === 1 ? '' : 's'}.` : `The code ${u.source} is unchanged since an earlier upload: nothing uploaded.`);

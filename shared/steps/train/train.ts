@@ -7,7 +7,7 @@ import { JobFile } from '../../azureml/job-yaml.js';
 import type { ChildRun } from '../../azureml/jobs.js';
 import { formatSeconds, waitForJob } from '../../azureml/wait.js';
 import { AzureResolver } from '../../azureml/resolver.js';
-import { openWorkspace } from '../../azureml/session.js';
+import { openWorkspaceAccess } from '../../azureml/workspace.js';
 import { code, table } from '../../reports/markdown.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { trainDeclaration } from './declaration.js';
@@ -24,13 +24,13 @@ async function train(context: StepContext): Promise<StepOutcome> {
     file = JobFile.load(path.resolve(platform.workspace, jobFileInput!), jobFileInput!);
     for (const line of inputs.lines('set')) file.applySet(line);
   }
-  const session = await openWorkspace(context);
+  const session = await openWorkspaceAccess(context);
   const { jobs } = session;
 
   let name: string;
   let job: JobBase;
   if (file) {
-    const resolver = new AzureResolver(session.ml, session.ws, session.datastores, file, signal);
+    const resolver = new AzureResolver(session.arm, session.ws, session.datastores, file, signal);
     const yamlName = file.data().name;
     const body = await jobBody(file, resolver, {
       experimentName: inputs.string('experiment-name'),
@@ -96,7 +96,9 @@ async function train(context: StepContext): Promise<StepOutcome> {
     const steps = result.failedSteps.map((f) => {
       const last = f.tail[f.tail.length - 1];
       const tail = f.tail.length && !(last && f.error?.includes(last)) ? `\nLast lines of its log:\n${f.tail.join('\n')}` : '';
-      return `Step ${f.name} (${f.runId}) ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}`;
+      const more = f.more ? `\n… and ${f.more} more failed trial${f.more === 1 ? '' : 's'} of step ${f.trialOf}.` : '';
+      const what = f.trialOf ? `Trial ${f.name} of step ${f.trialOf}` : `Step ${f.name} (${f.runId})`;
+      return `${what} ended ${f.status}.${f.error ? ` ${f.error}` : ''}${tail}${more}`;
     });
     return { status: 'failed', message: `Job ${name} ended ${status}.${result.error ? ` ${result.error}` : ''}\n${steps.join('\n')}` };
   }

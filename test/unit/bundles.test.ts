@@ -1,0 +1,29 @@
+// Every built bundle runs from its dist/ folder alone: a runner or agent has no node_modules beside it.
+// The e2e tests run bundles inside the repository, where a stray import of a package would still
+// resolve, so this checks what the bundles import: Node's built-in modules and their own chunk files only.
+import { describe, expect, test } from '@jest/globals';
+import fs from 'node:fs';
+import { builtinModules } from 'node:module';
+import path from 'node:path';
+import { shippedSteps } from '../../shared/steps/catalog.js';
+import { taskFolder } from '../../shared/platform/declaration.js';
+import { ROOT } from '../helpers/paths.js';
+
+const builtin = (name: string) => name.startsWith('node:') || builtinModules.includes(name);
+
+function importsOf(file: string): string[] {
+  const code = fs.readFileSync(file, 'utf8');
+  const found = new Set<string>();
+  // Static imports (ESM: `import … from"x"`, `import"x"`) and dynamic import("x") with a literal.
+  for (const m of code.matchAll(/(?:^|[;\s])import\s*(?:[\w*{}\s,$]+from\s*)?"([^"]+)"/g)) found.add(m[1]);
+  for (const m of code.matchAll(/\bimport\("([^"]+)"\)/g)) found.add(m[1]);
+  return [...found];
+}
+
+describe('bundles are self-contained', () => {
+  const bundles = shippedSteps.flatMap((s) => [path.join(ROOT, 'actions', s.id, 'dist', 'index.mjs'), path.join(ROOT, 'tasks', taskFolder(s), 'dist', 'index.mjs')]);
+  test.each(bundles.map((b) => [path.relative(ROOT, b), b]))('%s imports only Node built-ins and its own chunks', (_name, bundle) => {
+    const stray = importsOf(bundle).filter((i) => !builtin(i) && !i.startsWith('./'));
+    expect(stray).toEqual([]);
+  });
+});
