@@ -1,12 +1,15 @@
 // What a finished job left behind, as later steps need it: its metrics (a pipeline's steps' as
 // `<step>.<metric>`, the names the train step reports) and the child job behind a pipeline step.
 import { UserError } from '../platform/errors.js';
-import type { JobClient } from './jobs.js';
+import type { ChildRun, JobClient } from './jobs.js';
 
-/** Final MLflow metrics of a job and, for a pipeline, of each step as `<step>.<metric>`. */
-export async function jobMetrics(jobs: JobClient, name: string): Promise<Record<string, number>> {
+/**
+ * Final MLflow metrics of a job and, for a pipeline, of each step as `<step>.<metric>` (a pipeline logs
+ * nothing itself). `children`: the job's child runs when the caller has them already.
+ */
+export async function jobMetrics(jobs: JobClient, name: string, children?: ChildRun[]): Promise<Record<string, number>> {
   const metrics = await jobs.metrics(name);
-  for (const child of await jobs.children(name)) {
+  for (const child of children ?? (await jobs.children(name))) {
     const step = child.displayName ?? child.runId;
     for (const [k, v] of Object.entries(await jobs.metrics(child.runId))) metrics[`${step}.${k}`] = v;
   }

@@ -6,6 +6,7 @@
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import { createHttpHeaders, createPipelineRequest, RestError, type HttpMethods, type PipelineResponse } from '@azure/core-rest-pipeline';
 import { AzureError, toAzureError } from '../azure/errors.js';
+import { sleep } from '../platform/cancellation.js';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 import { API_VERSION } from './jobs.js';
@@ -139,15 +140,3 @@ function retryAfterSeconds(headers: PipelineResponse['headers']): number | undef
   return Number.isFinite(date) ? Math.max(0, Math.min((date - Date.now()) / 1000, 60)) : undefined;
 }
 
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}

@@ -5,10 +5,10 @@
 // being cancelled — the endpoint's traffic is put back exactly as it was, the failed deployment's log
 // tail is printed (getLogs) and the deployment is deleted unless asked to keep it.
 import { AzureError } from '../azure/errors.js';
+import { sleep } from '../platform/cancellation.js';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 import { formatTraffic, liveTraffic, sameTraffic, type EndpointClient, type EndpointResource, type Traffic } from './endpoints.js';
-import { sleep } from './operations.js';
 import { ScoringClient } from './scoring.js';
 import { printLogTail, reportFailures, runCases, oneLine, type CaseResult, type SmokeCase, type SmokeChecks } from './smoke.js';
 import { trafficWith } from './traffic.js';

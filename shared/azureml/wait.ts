@@ -2,6 +2,7 @@
 // honouring Retry-After), prints status changes with elapsed time, streams new log lines, follows a
 // pipeline's or sweep's children, cancels on abort and timeout.
 import { loggableText } from '../azure/clients.js';
+import { sleep } from '../platform/cancellation.js';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 import { logsToStream, pollInterval, TERMINAL, type ChildRun, type JobClient } from './jobs.js';
@@ -197,17 +198,6 @@ export async function waitForJob(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 export function formatSeconds(seconds: number): string {
   const s = Math.round(seconds);

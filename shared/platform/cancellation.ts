@@ -20,3 +20,17 @@ export function watchCancellation(): Cancellation {
     },
   };
 }
+
+/** Waits `ms`, or less when the step is cancelled (then it returns early, without throwing). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

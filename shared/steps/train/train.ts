@@ -5,6 +5,7 @@ import { InputError } from '../../platform/errors.js';
 import { jobBody } from '../../azureml/job-body.js';
 import { JobFile } from '../../azureml/job-yaml.js';
 import type { ChildRun } from '../../azureml/jobs.js';
+import { jobMetrics } from '../../azureml/job-results.js';
 import { formatSeconds, waitForJob } from '../../azureml/wait.js';
 import { AzureResolver } from '../../azureml/resolver.js';
 import { openWorkspaceAccess } from '../../azureml/workspace.js';
@@ -73,12 +74,7 @@ async function train(context: StepContext): Promise<StepOutcome> {
   const status = result.status;
   let metrics: Record<string, number> = {};
   try {
-    metrics = await jobs.metrics(name);
-    // A pipeline logs nothing itself; its steps' metrics are reported as <step>.<metric>.
-    for (const child of result.children) {
-      const stepName = child.displayName ?? child.runId;
-      for (const [k, v] of Object.entries(await jobs.metrics(child.runId))) metrics[`${stepName}.${k}`] = v;
-    }
+    metrics = await jobMetrics(jobs, name, result.children);
   } catch (error) {
     platform.warning(`Could not read the job's metrics: ${(error as Error).message}`);
   }
