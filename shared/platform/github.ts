@@ -2,10 +2,9 @@
 // on stdout, outputs and the job summary in the files GITHUB_OUTPUT and GITHUB_STEP_SUMMARY name — as
 // the runner documents it ("Workflow commands for GitHub Actions", "Security hardening with OpenID
 // Connect"). Written here rather than through @actions/core, whose HTTP client (with undici) made up
-// 95 % of every action's bundle and about 30 ms of every step's start.
-import { randomUUID } from 'node:crypto';
+// 95 % of every action's bundle and about 30 ms of every step's start. node:crypto (random delimiters
+// and stop tokens) loads in ready(), after an early step has started its tool (docs/benchmarks.md).
 import { appendFileSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
@@ -16,6 +15,22 @@ export class GitHubPlatform implements Platform {
   readonly workspace = process.env.GITHUB_WORKSPACE || process.cwd();
   readonly tempDir = process.env.RUNNER_TEMP || os.tmpdir();
   private stopToken: string | undefined;
+  private loading: Promise<void> | undefined;
+  private uuid: (() => string) | undefined;
+
+  ready(): Promise<void> {
+    this.loading ??= import('node:crypto').then((crypto) => {
+      this.uuid = () => crypto.randomUUID();
+    });
+    return this.loading;
+  }
+  toolEnvironment(): NodeJS.ProcessEnv {
+    return process.env;
+  }
+  private randomUUID(): string {
+    if (!this.uuid) throw new Error('The GitHub adapter was used before ready().');
+    return this.uuid();
+  }
 
   nameOf(word: string): string {
     return word;
@@ -25,7 +40,7 @@ export class GitHubPlatform implements Platform {
   }
   setOutput(word: string, value: string): void {
     const file = process.env.GITHUB_OUTPUT;
-    if (file) appendFileSync(file, keyValueBlock(word, value));
+    if (file) appendFileSync(file, keyValueBlock(word, value, this.randomUUID()));
     else {
       process.stdout.write(os.EOL);
       command('set-output', { name: word }, value);
@@ -55,7 +70,7 @@ export class GitHubPlatform implements Platform {
   }
   beginToolOutput(): void {
     // Workflow commands printed by a tool (or by the code it runs) must not reach the runner.
-    this.stopToken = randomUUID();
+    this.stopToken = this.randomUUID();
     process.stdout.write(`::stop-commands::${this.stopToken}${os.EOL}`);
   }
   writeToolOutput(line: string): void {
@@ -68,7 +83,8 @@ export class GitHubPlatform implements Platform {
   async appendSummary(markdown: string): Promise<string | undefined> {
     const file = process.env.GITHUB_STEP_SUMMARY;
     if (!file) return undefined;
-    await appendFile(file, markdown + os.EOL);
+    // Synchronous, like the outputs: a small file, and nothing else to do meanwhile.
+    appendFileSync(file, markdown + os.EOL);
     return file;
   }
   publishTestResults(report: TestResultsReport): void {
@@ -140,8 +156,8 @@ function escapeProperty(text: string): string {
 }
 
 /** A GITHUB_OUTPUT entry: `name<<delimiter`, the value, the delimiter (a value can span lines). */
-function keyValueBlock(key: string, value: string): string {
-  const delimiter = `ghadelimiter_${randomUUID()}`;
+function keyValueBlock(key: string, value: string, uuid: string): string {
+  const delimiter = `ghadelimiter_${uuid}`;
   if (key.includes(delimiter) || value.includes(delimiter)) throw new Error(`Output ${key} contains its own delimiter.`);
   return `${key}<<${delimiter}${os.EOL}${value}${os.EOL}${delimiter}${os.EOL}`;
 }
