@@ -97,8 +97,8 @@ export interface Platform {
 
   /**
    * Resolves once the platform's own library has loaded (Azure DevOps: azure-pipelines-task-lib, which
-   * on load moves inputs, endpoint credentials and secret variables out of the environment; GitHub: the
-   * adapter's random source). Idempotent. Before it only the *early members* may be used — kind,
+   * on load moves inputs, endpoint credentials and secret variables out of the environment; GitHub:
+   * nothing). Idempotent. Before it only the *early members* may be used — kind,
    * workspace, tempDir, nameOf, getInput, info and toolEnvironment —, so that a step that starts early
    * (Step.startsEarly) can start its tool while the library loads. runStep awaits it before any other
    * step runs and before every step ends.

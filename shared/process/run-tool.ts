@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import readline from 'node:readline';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 
@@ -72,7 +73,6 @@ export function startTool(platform: Platform, command: string, args: string[], o
   options.signal.addEventListener('abort', stop, { once: true });
 
   async function finish(): Promise<ToolRun> {
-    const { default: readline } = await import('node:readline');
     const out: string[] = [];
     const err: string[] = [];
     if (echo) platform.beginToolOutput();
