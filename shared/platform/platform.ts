@@ -95,6 +95,21 @@ export interface Platform {
   /** The commit, repository and run link of this run, from the runner's or agent's variables. */
   provenance(): Provenance;
 
+  /**
+   * Resolves once the platform's own library has loaded (Azure DevOps: azure-pipelines-task-lib, which
+   * on load moves inputs, endpoint credentials and secret variables out of the environment; GitHub:
+   * nothing). Idempotent. Before it only the *early members* may be used — kind,
+   * workspace, tempDir, nameOf, getInput, info and toolEnvironment —, so that a step that starts early
+   * (Step.startsEarly) can start its tool while the library loads. runStep awaits it before any other
+   * step runs and before every step ends.
+   */
+  ready(): Promise<void>;
+  /**
+   * The environment for a tool the step runs: the process's own, without what the CI system hands to
+   * the step alone (Azure DevOps: inputs, endpoint credentials, secret variables), also before ready().
+   */
+  toolEnvironment(): NodeJS.ProcessEnv;
+
   /** Ends the step. Called exactly once, by the runner. */
   complete(result: 'succeeded' | 'failed', message: string): void;
 }

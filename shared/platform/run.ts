@@ -11,10 +11,15 @@ import type { Step } from './step.js';
 export async function runStep(platform: Platform, step: Step): Promise<void> {
   const cancellation = watchCancellation();
   try {
+    const early = step.startsEarly && !step.declaration.inputs.some((input) => input.secret);
+    if (!early) await platform.ready();
     const inputs = Inputs.fromPlatform(step.declaration, platform);
     const outcome = await step.run({ platform, inputs, signal: cancellation.signal });
+    await platform.ready();
     platform.complete(outcome.status, outcome.message);
   } catch (error) {
+    // The library has loaded (or failed to: then complete() below throws, and Node reports it).
+    await platform.ready().catch(() => undefined);
     const { message, isBug } = describeError(error, (word) => platform.nameOf(word));
     if (isBug && error instanceof Error && error.stack) platform.debug(error.stack);
     platform.complete('failed', message);

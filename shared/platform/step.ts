@@ -17,5 +17,11 @@ export interface StepOutcome {
 
 export interface Step {
   declaration: StepDeclaration;
+  /**
+   * The step starts before the platform's library has loaded (Platform.ready): it reads its inputs and
+   * may start its tool first, using only the platform's early members until it awaits ready(). Ignored
+   * for a step with secret inputs: those are masked, by the library, before anything else happens.
+   */
+  startsEarly?: boolean;
   run(context: StepContext): Promise<StepOutcome>;
 }

@@ -16,10 +16,18 @@ export interface ToolRun {
 
 export interface RunToolOptions {
   cwd: string;
+  /** Default: the platform's environment for tools (Platform.toolEnvironment). */
   env?: NodeJS.ProcessEnv;
   signal: AbortSignal;
   /** Stream the tool's own output into the log as it comes (default true). */
   echo?: boolean;
+}
+
+/** A tool started by startTool: its output waits in the pipes until finish() relays and collects it. */
+export interface StartedTool {
+  finish(): Promise<ToolRun>;
+  /** Stops it (SIGTERM, then SIGKILL), e.g. when the step cannot go on. */
+  stop(): void;
 }
 
 /** Grace period between SIGTERM and SIGKILL when a cancelled tool does not stop. */
@@ -31,57 +39,72 @@ const KILL_GRACE_MS = 5000;
  * @actions/exec or the task-lib ToolRunner: only then can it stop the tool when the job is cancelled.
  */
 export async function runTool(platform: Platform, command: string, args: string[], options: RunToolOptions): Promise<ToolRun> {
+  return startTool(platform, command, args, options).finish();
+}
+
+/**
+ * Starts a tool and returns at once, touching only the platform's early members (Platform.ready):
+ * a step may start its tool first and finish loading while it runs. finish() needs the platform ready.
+ */
+export function startTool(platform: Platform, command: string, args: string[], options: RunToolOptions): StartedTool {
   const echo = options.echo ?? true;
   if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
-  platform.info(`[command]${[command, ...args].map(quoteForLog).join(' ')}`);
   const started = Date.now();
   const child = spawn(command, args, {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: options.env ?? platform.toolEnvironment(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const out: string[] = [];
-  const err: string[] = [];
-  if (echo) platform.beginToolOutput();
-  const pump = (stream: NodeJS.ReadableStream, sink: string[], name: 'stdout' | 'stderr') =>
-    new Promise<void>((resolve) => {
-      const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
-      lines.on('line', (line) => {
-        sink.push(line);
-        if (echo) platform.writeToolOutput(line, name);
-      });
-      lines.on('close', resolve);
-    });
-  const pumps = Promise.all([pump(child.stdout, out, 'stdout'), pump(child.stderr, err, 'stderr')]);
+  // Logged after the spawn call, which comes first in the log all the same: nothing of the tool's
+  // output is read before finish().
+  platform.info(`[command]${[command, ...args].map(quoteForLog).join(' ')}`);
+  // Listened for at once: a failed start is reported on the next tick.
+  const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
+    child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: e.code ?? e.message }));
+    child.once('close', (code, signal) => resolve({ code, signal }));
+  });
 
   let killTimer: NodeJS.Timeout | undefined;
-  const onAbort = () => {
+  const stop = () => {
     child.kill('SIGTERM');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
+    killTimer ??= setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
     killTimer.unref();
   };
-  options.signal.addEventListener('abort', onAbort, { once: true });
+  options.signal.addEventListener('abort', stop, { once: true });
 
-  try {
-    const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: string }>((resolve) => {
-      child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: e.code ?? e.message }));
-      child.once('close', (code, signal) => resolve({ code, signal }));
-    });
-    await pumps;
-    if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
-    return {
-      exitCode: result.code,
-      signal: result.signal,
-      notStarted: result.error,
-      stdout: out.join('\n'),
-      stderr: err.join('\n'),
-      durationMs: Date.now() - started,
-    };
-  } finally {
-    options.signal.removeEventListener('abort', onAbort);
-    if (killTimer) clearTimeout(killTimer);
-    if (echo) platform.endToolOutput();
+  async function finish(): Promise<ToolRun> {
+    const out: string[] = [];
+    const err: string[] = [];
+    if (echo) platform.beginToolOutput();
+    try {
+      const pump = (stream: NodeJS.ReadableStream, sink: string[], name: 'stdout' | 'stderr') =>
+        new Promise<void>((resolve) => {
+          const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+          lines.on('line', (line) => {
+            sink.push(line);
+            if (echo) platform.writeToolOutput(line, name);
+          });
+          lines.on('close', resolve);
+        });
+      const pumps = Promise.all([pump(child.stdout, out, 'stdout'), pump(child.stderr, err, 'stderr')]);
+      const result = await ended;
+      await pumps;
+      if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
+      return {
+        exitCode: result.code,
+        signal: result.signal,
+        notStarted: result.error,
+        stdout: out.join('\n'),
+        stderr: err.join('\n'),
+        durationMs: Date.now() - started,
+      };
+    } finally {
+      options.signal.removeEventListener('abort', stop);
+      if (killTimer) clearTimeout(killTimer);
+      if (echo) platform.endToolOutput();
+    }
   }
+  return { finish, stop };
 }
 
 function quoteForLog(arg: string): string {

@@ -11,6 +11,10 @@ export class RecordingPlatform implements Platform {
   readonly debugLines: string[] = [];
   readonly secrets: string[] = [];
   constructor(private readonly inputs: Record<string, string> = {}) {}
+  async ready() {}
+  toolEnvironment() {
+    return process.env;
+  }
   nameOf(word: string) {
     return word;
   }

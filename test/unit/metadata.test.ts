@@ -127,9 +127,12 @@ describe('published schemas', () => {
       for (const f of ['index.mjs', 'lib.json', 'Strings/resources.resjson/en-US/resources.resjson']) {
         expect(fs.existsSync(path.join(dist, f))).toBe(true);
       }
-      // One copy of task-lib per task bundle, none in an action bundle; no @actions/core in a task bundle.
-      const taskBundle = fs.readFileSync(path.join(dist, 'index.mjs'), 'utf8');
-      const actionBundle = fs.readFileSync(path.join(ROOT, 'actions', step.id, 'dist', 'index.mjs'), 'utf8');
+      // One copy of task-lib per task bundle (with its chunks: task-lib is one, loaded in Platform.ready()),
+      // none in an action bundle; no @actions/core in a task bundle.
+      const code = (folder: string) =>
+        fs.readdirSync(folder).filter((f) => /\.(mjs|js)$/.test(f)).map((f) => fs.readFileSync(path.join(folder, f), 'utf8')).join('\n');
+      const taskBundle = code(dist);
+      const actionBundle = code(path.join(ROOT, 'actions', step.id, 'dist'));
       expect(taskBundle.split('loading inputs and endpoints').length - 1).toBe(1);
       expect(actionBundle).not.toContain('task.setvariable');
       expect(taskBundle).not.toContain('GITHUB_STEP_SUMMARY');

@@ -1,7 +1,7 @@
 // bandit as a quality check: its arguments and baseline, "could not scan" told from findings, and what
 // it publishes (severity counts, the severity and confidence gate).
 import fs from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { FileError, ToolError } from '../../platform/errors.js';
 import { meets, parseBanditJson, type BanditReport, type BanditResult, type Threshold } from '../../python/bandit.js';
@@ -42,7 +42,7 @@ export const banditCheck: QualityCheck<BanditPlan, BanditReport> = {
       }
     }
     const jsonPath = path.join(reports, 'bandit.json');
-    await fs.rm(jsonPath, { force: true });
+    rmSync(jsonPath, { force: true });
 
     const args = ['-r', ...paths, '-f', 'json', '-o', jsonPath];
     // Relative to where the tool runs, so its own messages name the files as the user wrote them.

@@ -1,7 +1,7 @@
 // pytest as a quality check: its arguments and coverage, "tests failed" told from "could not run",
 // failures annotated at their line, and what it publishes.
 import fs from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ToolError } from '../../platform/errors.js';
 import type { Annotation } from '../../platform/platform.js';
@@ -46,8 +46,8 @@ export const pytestCheck: QualityCheck<PytestPlan, PytestResult> = {
     const coverageSource = inputs.string('coverage-source');
     const junitPath = path.join(reports, 'pytest-junit.xml');
     const coveragePath = path.join(reports, 'coverage.xml');
-    await fs.rm(junitPath, { force: true });
-    await fs.rm(coveragePath, { force: true });
+    rmSync(junitPath, { force: true });
+    rmSync(coveragePath, { force: true });
     // xunit1 keeps each test's file and line in the report, which annotations need.
     const args = [...paths, ...extra, `--junitxml=${junitPath}`, '-o', 'junit_family=xunit1'];
     if (coverageMin !== undefined) {

@@ -1,6 +1,6 @@
 // What the three quality steps (lint, bandit, pytest) share: inputs, folders, paths, reports.
 import fs from 'node:fs/promises';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../../platform/errors.js';
 import type { Annotation, Platform } from '../../platform/platform.js';
@@ -115,7 +115,7 @@ export function annotateAll(platform: Platform, annotations: Annotation[]): void
 }
 
 export async function writeReport(file: string, content: string | object): Promise<string> {
-  await fs.writeFile(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n', 'utf8');
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2) + '\n', 'utf8');
   return file;
 }
 

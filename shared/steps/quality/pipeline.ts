@@ -2,16 +2,20 @@
 // problems" from "could not run", then publish — annotations, outputs, test results, summary — and gate.
 // Each step supplies only what is its tool's own: its inputs and arguments, how to read its run, and
 // what to publish from the result.
+//
+// The tool starts as early as it can (Step.startsEarly): inputs are read and checked, the report folder
+// made, and the tool spawned before the platform's library has loaded (Azure DevOps: task-lib), which
+// then loads while the tool starts up; so does everything that reads and publishes the run.
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Annotation } from '../../platform/platform.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import type { StepDeclaration } from '../../platform/declaration.js';
-import { runTool, type ToolRun } from '../../process/run-tool.js';
+import { startTool, type ToolRun } from '../../process/run-tool.js';
 import { installTool, missingTool, toolCommand, type PythonTool } from '../../python/tools.js';
 import type { ToolReport } from '../../reports/findings.js';
 import { findingsToJUnit } from '../../reports/junit.js';
 import { findingsToSarif } from '../../reports/sarif.js';
-import fs from 'node:fs/promises';
 import { annotateAll, reportPath, targetPaths, workingDirectory, writeReport } from './common.js';
 
 /** Where a check runs: the working directory, the paths it checks, and its report folder. */
@@ -37,7 +41,7 @@ export interface QualityCheck<Plan extends { args: string[] }, Result> {
   /**
    * Reads the tool's own inputs (every mistake in them is an InputError or FileError, raised before
    * anything runs) and says how to run it; it may clear stale reports in `site.reports` (which is
-   * created after it).
+   * created after it). It runs before the platform is ready: it may use only its early members.
    */
   plan(context: StepContext, site: CheckSite): Promise<Plan>;
   /** Reads the finished run; throws a ToolError when the tool did not complete its check. */
@@ -57,11 +61,23 @@ export async function runQualityCheck<Plan extends { args: string[] }, Result>(
   const site: CheckSite = { cwd, paths, reports: reportPath(context, check.declaration.id) };
   // Every input is read and checked before anything is created or run.
   const plan = await check.plan(context, site);
-  await fs.mkdir(site.reports, { recursive: true });
+  // Synchronous: a few microseconds, where an asynchronous call would wait for the thread pool.
+  mkdirSync(site.reports, { recursive: true });
 
-  if (inputs.boolean('install')) await installTool(platform, check.tool, python, cwd, signal);
+  if (inputs.boolean('install')) {
+    await platform.ready();
+    await installTool(platform, check.tool, python, cwd, signal);
+  }
   const { command, prefix } = toolCommand(check.tool, python);
-  const run = await runTool(platform, command, [...prefix, ...plan.args], { cwd, signal });
+  const tool = startTool(platform, command, [...prefix, ...plan.args], { cwd, signal });
+  try {
+    await platform.ready();
+  } catch (error) {
+    tool.stop();
+    await tool.finish().catch(() => undefined);
+    throw error;
+  }
+  const run = await tool.finish();
   const missing = missingTool(check.tool, python, run);
   if (missing) throw missing;
   const result = await check.read(run, plan, site, context);
@@ -77,14 +93,15 @@ export async function runQualityCheck<Plan extends { args: string[] }, Result>(
 
 /** A quality check as a step. */
 export function qualityStep<Plan extends { args: string[] }, Result>(check: QualityCheck<Plan, Result>): Step {
-  return { declaration: check.declaration, run: (context) => runQualityCheck(context, check) };
+  return { declaration: check.declaration, startsEarly: true, run: (context) => runQualityCheck(context, check) };
 }
 
 /** The JUnit and SARIF reports of a findings tool (flake8, bandit), named after it. */
 export async function writeFindingReports(report: ToolReport, reports: string): Promise<{ junit: string; sarif: string }> {
   const name = report.tool.name;
-  return {
-    junit: await writeReport(path.join(reports, `${name}-junit.xml`), findingsToJUnit(report)),
-    sarif: await writeReport(path.join(reports, `${name}.sarif`), findingsToSarif(report)),
-  };
+  const [junit, sarif] = await Promise.all([
+    writeReport(path.join(reports, `${name}-junit.xml`), findingsToJUnit(report)),
+    writeReport(path.join(reports, `${name}.sarif`), findingsToSarif(report)),
+  ]);
+  return { junit, sarif };
 }
