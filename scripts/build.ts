@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { shippedSteps } from '../shared/steps/catalog.js';
 import { taskFolder } from '../shared/platform/declaration.js';
 import { extensionIcon, taskIcon } from './icons.js';
+import { importedPackages, licenseNotices } from './licenses.js';
 import { actionYaml, BUNDLE, EXTENSION_ICON, extensionManifest, readmeTables, replaceGenerated, taskJson } from './metadata.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -35,6 +36,11 @@ async function bundle(entry: string, outDir: string, extraAssets: Array<[string,
     await fs.writeFile(file, (asset as { source: Buffer | string }).source);
   }
   for (const [from, to] of extraAssets) await fs.cp(from, path.join(outDir, to), { recursive: true });
+  // ncc's licenses.txt misses the main bundle's packages once it splits off lazy chunks: write our own.
+  const packages = importedPackages(entry);
+  const notices = path.join(outDir, 'licenses.txt');
+  if (packages.size) await fs.writeFile(notices, licenseNotices(packages, root));
+  else await fs.rm(notices, { force: true });
   return Buffer.byteLength(code);
 }
 
