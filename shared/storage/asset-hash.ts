@@ -2,6 +2,7 @@
 // `traverse_directory`), so an upload of ours lands under the same LocalUpload/<hash>/ prefix as
 // `az ml`'s and the two deduplicate against each other.
 import { createHash, type Hash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IgnoreRules } from './ignore.js';
@@ -19,6 +20,11 @@ export interface LocalFile {
   size: number;
   /** Where it goes on the datastore. */
   blobPath: string;
+  /**
+   * The bytes the hash read, kept for small files (up to KEPT_BYTES in all): the upload sends these
+   * instead of reading the file again, so what is uploaded is exactly what was hashed.
+   */
+  content?: Buffer;
 }
 
 export interface LocalAsset {
@@ -33,37 +39,41 @@ export interface LocalAsset {
 }
 
 /** What the folder hash is fed, in order: an entry's name, or a file's bytes. */
-type HashStep = Buffer | { file: string; size: number };
+type HashStep = Buffer | { file: string; size: number; keep?: LocalFile };
 
 /**
  * Walks a folder the way azure-ai-ml hashes it: entries sorted by their lower-cased path, each
  * entry's name and then its bytes (files) or its own entries (folders); ignored entries are skipped,
  * symbolic links followed. Only lists and stats here; the bytes are read by hashInOrder.
+ *
+ * Synchronous on purpose: each call takes microseconds (directory entries and inodes are in memory
+ * after the first look), where an asynchronous one waits a round trip through the thread pool; for a
+ * folder of a few hundred files those round trips cost more than all the listing itself.
  */
-async function walkFolder(folder: string, root: string, rules: IgnoreRules, steps: HashStep[], files: LocalFile[]): Promise<void> {
-  const names = (await fs.readdir(folder)).sort((a, b) => compareLower(a, b));
+function walkFolder(folder: string, root: string, rules: IgnoreRules, steps: HashStep[], files: LocalFile[]): void {
+  const names = readdirSync(folder).sort((a, b) => compareLower(a, b));
   for (const name of names) {
     const absolute = path.join(folder, name);
     const relative = path.relative(root, absolute).split(path.sep).join('/');
     if (rules.excludes(relative)) continue;
     steps.push(Buffer.from(name, 'utf8'));
-    const stat = await fs.stat(absolute);
+    const stat = statSync(absolute);
     if (stat.isFile()) {
-      steps.push({ file: absolute, size: stat.size });
-      files.push({ absolute, readFrom: await linkTarget(absolute), relative, size: stat.size, blobPath: '' });
+      const file: LocalFile = { absolute, readFrom: linkTarget(absolute), relative, size: stat.size, blobPath: '' };
+      steps.push({ file: absolute, size: stat.size, keep: file });
+      files.push(file);
     } else if (stat.isDirectory()) {
-      await walkFolder(absolute, root, rules, steps, files);
+      walkFolder(absolute, root, rules, steps, files);
     }
   }
 }
 
 /** A file that is itself a symbolic link is uploaded from its target (azure-ai-ml `traverse_directory`). */
-async function linkTarget(file: string): Promise<string> {
-  const lstat = await fs.lstat(file);
-  if (!lstat.isSymbolicLink()) return file;
+function linkTarget(file: string): string {
+  if (!lstatSync(file).isSymbolicLink()) return file;
   // azure-ai-ml joins a relative target to the current directory rather than the link's folder; the
   // two agree for absolute targets, and for relative ones only when az ml runs in the link's folder.
-  return path.resolve(path.dirname(file), await fs.readlink(file));
+  return path.resolve(path.dirname(file), readlinkSync(file));
 }
 
 /** Python's string order: by code point (JavaScript's `<` compares UTF-16 units, which differs past U+FFFF). */
@@ -80,52 +90,79 @@ export function compareCodePoints(a: string, b: string): number {
 const PIECE_BYTES = 4 * 1024 * 1024;
 const PIECES_AHEAD = 8;
 
-async function readPiece(file: string, offset: number, length: number): Promise<Buffer> {
+async function readPiece(file: string, offset: number, length: number, buffer: Buffer): Promise<Buffer> {
   const handle = await fs.open(file, 'r');
   try {
-    const buffer = Buffer.allocUnsafe(length);
     let filled = 0;
     while (filled < length) {
       const { bytesRead } = await handle.read(buffer, filled, length - filled, offset + filled);
       if (bytesRead === 0) break;
       filled += bytesRead;
     }
-    return filled === length ? buffer : buffer.subarray(0, filled);
+    return buffer.subarray(0, filled);
   } finally {
     await handle.close();
   }
 }
 
 /**
- * Feeds `steps` to the hash in order, reading the files' bytes ahead of it: the disk (and the
+ * Files up to this size are read whole and synchronously when the hash reaches them (a page-cache read
+ * of a few KiB takes microseconds; through the thread pool, open + read + close cost three round trips
+ * each); larger ones are read in pieces ahead of the hash.
+ */
+const SMALL_FILE_BYTES = 256 * 1024;
+/** At most this many bytes of small files are kept for the upload (LocalFile.content). */
+const KEPT_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Feeds `steps` to the hash in order, reading the larger files' bytes ahead of it: the disk (and the
  * thread pool) works on the next pieces while the hash digests this one, so hashing a folder costs
  * about the hash's own time rather than the hash's plus every read's.
  */
 async function hashInOrder(steps: HashStep[], hash: Hash): Promise<void> {
-  const pieces: Array<Buffer | { file: string; offset: number; length: number }> = [];
+  type Piece = Buffer | { file: string; size: number; keep?: LocalFile } | { file: string; offset: number; length: number };
+  let kept = 0;
+  const pieces: Piece[] = [];
   for (const step of steps) {
-    if (Buffer.isBuffer(step)) pieces.push(step);
+    if (Buffer.isBuffer(step) || step.size <= SMALL_FILE_BYTES) pieces.push(step);
     else for (let offset = 0; offset < step.size; offset += PIECE_BYTES) pieces.push({ file: step.file, offset, length: Math.min(PIECE_BYTES, step.size - offset) });
   }
   const reads = new Map<number, Promise<Buffer>>();
+  // The hash consumes a piece synchronously, so its buffer is reused for a later read: the same few
+  // buffers (PIECES_AHEAD of them) serve the whole folder instead of fresh memory for every piece.
+  const spare: Buffer[] = [];
   let started = 0;
-  const startUpTo = (limit: number) => {
-    for (; started < Math.min(limit, pieces.length); started++) {
+  // Read-ahead counts pieces of large files only: small files cost nothing to wait for.
+  const startAhead = (from: number) => {
+    started = Math.max(started, from);
+    let ahead = reads.size;
+    for (; started < pieces.length && ahead < PIECES_AHEAD; started++) {
       const piece = pieces[started];
-      if (Buffer.isBuffer(piece)) continue;
-      const read = readPiece(piece.file, piece.offset, piece.length);
+      if (Buffer.isBuffer(piece) || !('offset' in piece)) continue;
+      const read = readPiece(piece.file, piece.offset, piece.length, spare.pop() ?? Buffer.allocUnsafe(PIECE_BYTES));
       read.catch(() => undefined); // awaited in order below; a failure surfaces there
       reads.set(started, read);
+      ahead++;
     }
   };
   try {
     for (let i = 0; i < pieces.length; i++) {
-      startUpTo(i + 1 + PIECES_AHEAD);
+      startAhead(i);
       const piece = pieces[i];
       if (Buffer.isBuffer(piece)) hash.update(piece);
+      else if (!('offset' in piece)) {
+        const bytes = readFileSync(piece.file);
+        hash.update(bytes);
+        if (piece.keep && kept + bytes.length <= KEPT_BYTES) {
+          piece.keep.content = bytes;
+          kept += bytes.length;
+        }
+      }
       else {
-        hash.update(await reads.get(i)!);
+        const bytes = await reads.get(i)!;
+        hash.update(bytes);
         reads.delete(i);
+        spare.push(Buffer.from(bytes.buffer, bytes.byteOffset, PIECE_BYTES));
       }
     }
   } finally {
@@ -148,11 +185,12 @@ export async function describeLocalAsset(source: string, options: { extraIgnores
   const files: LocalFile[] = [];
   if (stat.isDirectory()) {
     const steps: HashStep[] = [];
-    await walkFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), steps, files);
+    walkFolder(source, source, IgnoreRules.forFolder(source, options.extraIgnores), steps, files);
     await hashInOrder(steps, hash);
   } else {
-    await hashInOrder([{ file: source, size: stat.size }], hash);
-    files.push({ absolute: source, readFrom: await linkTarget(source), relative: path.basename(source), size: stat.size, blobPath: '' });
+    const file: LocalFile = { absolute: source, readFrom: linkTarget(source), relative: path.basename(source), size: stat.size, blobPath: '' };
+    await hashInOrder([{ file: source, size: stat.size, keep: file }], hash);
+    files.push(file);
   }
   const digest = hash.digest('hex');
   const assetPath = `LocalUpload/${digest}/${path.basename(path.resolve(source))}`;
@@ -185,6 +223,6 @@ export async function contentHash(asset: LocalAsset): Promise<string> {
   const named = asset.files.map((f) => ({ ...f, name: asset.isFolder ? f.relative : path.basename(f.readFrom) }));
   const ordered = named.sort((a, b) => compareLower(a.name, b.name));
   for (const f of ordered) hash.update(`#${f.name}#${f.size}`, 'utf8');
-  await hashInOrder(ordered.map((f) => ({ file: f.absolute, size: f.size })), hash);
+  await hashInOrder(ordered.map((f) => f.content ?? { file: f.absolute, size: f.size }), hash);
   return hash.digest('hex');
 }

@@ -95,6 +95,18 @@ describe('upload hash (azure-ai-ml compatible)', () => {
     expect(new Set([a.hash, c.hash, d.hash]).size).toBe(3);
   });
 
+  test('small files keep the bytes the hash read (the upload sends those); large ones are read again', async () => {
+    const files = { 'a.json': Buffer.alloc(48 * 1024, 1), 'b/c.txt': 'c', 'big.bin': Buffer.alloc(300_000, 7) };
+    const asset = await describeLocalAsset(tree(files));
+    const byName = Object.fromEntries(asset.files.map((f) => [f.relative, f]));
+    expect(byName['a.json'].content?.equals(files['a.json'])).toBe(true);
+    expect(byName['b/c.txt'].content?.toString()).toBe('c');
+    expect(byName['big.bin'].content).toBeUndefined();
+    // The SHA-256 content hash is the same whether it reads kept bytes or the files.
+    const fromDisk = { ...asset, files: asset.files.map(({ content: _kept, ...f }) => f) };
+    expect(await contentHash(asset)).toBe(await contentHash(fromDisk));
+  });
+
   test('.amlignore wins over .gitignore; ignored files are neither hashed nor uploaded', async () => {
     const dir = tree({ 'keep.py': 'k', 'data.csv': 'd', 'build/out.o': 'o', '.gitignore': '*.py\n', '.amlignore': '*.csv\nbuild\n' });
     const asset = await describeLocalAsset(dir);
