@@ -227,7 +227,7 @@ describe('other endpoint behaviour', () => {
     expect(logs.content).toMatch(/RuntimeError: model file is corrupt/);
   });
 
-  test('an exception in run() answers 502, a run() slower than requestSettings.requestTimeout answers 408', async () => {
+  test('an exception in run() answers 424 with the container\'s status in ms-azureml-model-error-* headers, a run() slower than requestSettings.requestTimeout answers 408', async () => {
     const ep = await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'credit-moody', endpointBody('Key') as never, fast);
     const body = deploymentBody(moodyCodeId) as { properties: { requestSettings: Record<string, unknown> } };
     body.properties.requestSettings = { requestTimeout: 'PT0.5S' };
@@ -238,7 +238,10 @@ describe('other endpoint behaviour', () => {
     const ok = await post({ a: 1 });
     expect({ status: ok.status, body: await ok.json() }).toEqual({ status: 200, body: { echo: { a: 1 } } });
     const raised = await post({ raise: true });
-    expect(raised.status).toBe(502);
+    expect(raised.status).toBe(424);
+    expect(raised.headers.get('ms-azureml-model-error-statuscode')).toBe('500');
+    expect(raised.headers.get('ms-azureml-model-error-reason')).toBe('Internal Server Error');
+    expect(raised.headers.get('x-ms-run-function-failed')).toBe('True');
     expect(await raised.text()).toMatch(/ValueError: cannot score this/);
     expect((await post({ sleep: 2 })).status).toBe(408);
     const logs = await client.onlineDeployments.getLogs(rg, ws, 'credit-moody', 'blue', { containerType: 'InferenceServer' });

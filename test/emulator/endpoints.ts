@@ -4,6 +4,7 @@
 // scoring host.
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { STATUS_CODES } from 'node:http';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Ctx, HttpError, type Reply } from './http.js';
 import { callerOf, mlError, page, systemData, type Caller, type Operations, type Operation } from './arm-common.js';
@@ -619,8 +620,21 @@ export class Endpoints {
     try {
       const body = ctx.method === 'POST' ? await ctx.body() : undefined;
       const res = await host.request(ctx.method, hostPath, body, { 'content-type': ctx.header('content-type') ?? 'application/json' }, timeoutMs);
-      if (res.status >= 500) {
-        return { status: 502, body: res.body, headers: { ...headers, 'x-ms-run-function-failed': 'True', 'content-type': String(res.headers['content-type'] ?? 'application/json') } };
+      if (action === 'score' && res.status !== 200) {
+        // Learn, "Troubleshoot online endpoints", HTTP status codes: "If your model container returns a
+        // non-200 response, Azure returns a 424. Check response headers ms-azureml-model-error-statuscode
+        // and ms-azureml-model-error-reason for more information."
+        return {
+          status: 424,
+          body: res.body,
+          headers: {
+            ...headers,
+            'x-ms-run-function-failed': res.status >= 500 ? 'True' : 'False',
+            'ms-azureml-model-error-statuscode': String(res.status),
+            'ms-azureml-model-error-reason': STATUS_CODES[res.status] ?? 'Unknown',
+            'content-type': String(res.headers['content-type'] ?? 'application/json'),
+          },
+        };
       }
       return { status: res.status, body: res.body, headers: { ...headers, 'content-type': String(res.headers['content-type'] ?? 'application/json') } };
     } catch (e) {
