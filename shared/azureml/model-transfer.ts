@@ -11,7 +11,7 @@ import { CopyVerificationError } from '../storage/blob-engine.js';
 import { copyVerified, ensureMd5, fingerprint, listModelBlobs } from '../storage/verified-copy.js';
 import type { Datastore } from './datastores.js';
 import { modelArmId, modelFiles, modelId, ModelRegistry, type ModelVersion } from './models.js';
-import type { WorkspaceSession } from './session.js';
+import type { WorkspaceAccess } from './workspace.js';
 
 /** Properties a transferred version carries (lineage, and the content key a re-run looks up). */
 export const TRANSFER = {
@@ -59,8 +59,8 @@ function readUrls(platform: Platform, store: Datastore): (blob: string) => strin
 
 export async function transferModel(
   platform: Platform,
-  source: WorkspaceSession,
-  target: WorkspaceSession,
+  source: WorkspaceAccess,
+  target: WorkspaceAccess,
   version: ModelVersion & { name: string },
   modelName: string,
   signal: AbortSignal,
@@ -76,7 +76,7 @@ export async function transferModel(
   const content = fingerprint(blobs).slice(0, 32);
   const bytes = blobs.reduce((n, b) => n + b.size, 0);
 
-  const targetModels = new ModelRegistry(target.ml, target.ws);
+  const targetModels = new ModelRegistry(target.arm, target.ws);
   const present = (await targetModels.withProperty(modelName, TRANSFER.content, content))[0];
   if (present) {
     return { name: modelName, version: present.name!, registered: false, files: blobs.length, bytes, bytesCopied: 0, bytesHashed, existing: present };

@@ -1,8 +1,9 @@
 // Model assets of a workspace: read a version, the container's latest and next version, find versions
 // by tag or property (the list filters of the REST API), register a version, and locate a version's
-// files on a datastore.
-import type { AzureMachineLearningWorkspaces, ModelContainer, ModelVersion, ModelVersionProperties } from '@azure/arm-machinelearning';
-import { azureCall } from '../azure/errors.js';
+// files on a datastore. Plain JSON through the ARM client (the REST shapes of the spec; the generated
+// SDK's types describe them, its runtime is not loaded).
+import type { ModelContainer, ModelVersion, ModelVersionProperties } from '@azure/arm-machinelearning';
+import type { ArmClient } from '../azure/arm.js';
 import { parseAzureMlUri, workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import { UserError } from '../platform/errors.js';
 
@@ -23,13 +24,18 @@ function isNotFound(error: unknown): boolean {
 
 export class ModelRegistry {
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly arm: ArmClient,
     readonly ws: WorkspaceRef,
   ) {}
 
-  private async orUndefined<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
+  private path(name: string, version?: string): string {
+    const container = `${workspaceArmId(this.ws)}/models/${encodeURIComponent(name)}`;
+    return version === undefined ? container : `${container}/versions/${encodeURIComponent(version)}`;
+  }
+
+  private async orUndefined<T>(call: () => Promise<T>): Promise<T | undefined> {
     try {
-      return await azureCall(what, call);
+      return await call();
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw error;
@@ -37,13 +43,11 @@ export class ModelRegistry {
   }
 
   container(name: string): Promise<ModelContainer | undefined> {
-    return this.orUndefined(`Reading model ${name} in workspace ${this.ws.workspace}`, () => this.ml.modelContainers.get(this.ws.resourceGroup, this.ws.workspace, name));
+    return this.orUndefined(() => this.arm.get<ModelContainer>(this.path(name), `Reading model ${name} in workspace ${this.ws.workspace}`));
   }
 
   version(name: string, version: string): Promise<ModelVersion | undefined> {
-    return this.orUndefined(`Reading model ${name}:${version} in workspace ${this.ws.workspace}`, () =>
-      this.ml.modelVersions.get(this.ws.resourceGroup, this.ws.workspace, name, version),
-    );
+    return this.orUndefined(() => this.arm.get<ModelVersion>(this.path(name, version), `Reading model ${name}:${version} in workspace ${this.ws.workspace}`));
   }
 
   /** What the service would number the next version (`nextVersion` of the container); 1 for a new model. */
@@ -58,19 +62,21 @@ export class ModelRegistry {
 
   /** Versions matching a list filter, newest first (`tags=` or `properties=`, each `name` or `name=value`). */
   async list(name: string, filter: { tags?: string; properties?: string }, top?: number): Promise<ModelVersion[]> {
+    const operation = `Listing versions of model ${name} in workspace ${this.ws.workspace}`;
     const found: ModelVersion[] = [];
+    // Page by page, and no further than `top` asks.
+    let next: string | undefined = this.arm.url(`${this.path(name)}/versions`, { query: { ...filter, $orderBy: 'createdtime desc', $top: top } });
     try {
-      await azureCall(`Listing versions of model ${name} in workspace ${this.ws.workspace}`, async () => {
-        for await (const v of this.ml.modelVersions.list(this.ws.resourceGroup, this.ws.workspace, name, { ...filter, orderBy: 'createdtime desc', top })) {
-          found.push(v);
-          if (top && found.length >= top) break;
-        }
-      });
+      while (next && !(top && found.length >= top)) {
+        const page: { value?: ModelVersion[]; nextLink?: string | null } = await this.arm.get(next, operation);
+        found.push(...(page?.value ?? []));
+        next = page?.nextLink ?? undefined;
+      }
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
     }
-    return found;
+    return top ? found.slice(0, top) : found;
   }
 
   async newestWithTag(name: string, key: string, value?: string): Promise<ModelVersion | undefined> {
@@ -84,9 +90,7 @@ export class ModelRegistry {
   }
 
   create(name: string, version: string, properties: ModelVersionProperties): Promise<ModelVersion> {
-    return azureCall(`Registering model ${name}:${version} in workspace ${this.ws.workspace}`, () =>
-      this.ml.modelVersions.createOrUpdate(this.ws.resourceGroup, this.ws.workspace, name, version, { properties }),
-    );
+    return this.arm.put<ModelVersion>(this.path(name, version), { properties }, `Registering model ${name}:${version} in workspace ${this.ws.workspace}`);
   }
 }
 

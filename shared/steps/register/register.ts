@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { longDatastoreUri, parseAzureMlUri } from '../../azure/references.js';
 import { jobMetrics, stepJob } from '../../azureml/job-results.js';
 import { modelId, ModelRegistry, type ModelVersion } from '../../azureml/models.js';
-import { openWorkspace, type WorkspaceSession } from '../../azureml/session.js';
+import { openWorkspaceAccess, type WorkspaceAccess } from '../../azureml/workspace.js';
 import { InputError, UserError } from '../../platform/errors.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { code, table } from '../../reports/markdown.js';
@@ -28,7 +28,7 @@ function sha(text: string): string {
 }
 
 /** The job-output source with a pipeline step resolved to the step's own job. */
-async function resolveJobSource(session: WorkspaceSession, source: Extract<ModelSource, { kind: 'job' }>): Promise<{ job: JobBase; uri: string; runJob: string }> {
+async function resolveJobSource(session: WorkspaceAccess, source: Extract<ModelSource, { kind: 'job' }>): Promise<{ job: JobBase; uri: string; runJob: string }> {
   const job = await session.jobs.get(source.job);
   const status = String(job.properties.status);
   if (status !== 'Completed') {
@@ -57,7 +57,7 @@ function describeSource(source: ModelSource): string {
   return `${source.display} (local, ${source.asset.files.length} file${source.asset.files.length === 1 ? '' : 's'})`;
 }
 
-async function championValue(session: WorkspaceSession, champion: ModelVersion, metric: string): Promise<number | undefined> {
+async function championValue(session: WorkspaceAccess, champion: ModelVersion, metric: string): Promise<number | undefined> {
   const props = champion.properties.properties ?? {};
   for (const key of [`${LINEAGE.metric}${metric}`, metric]) {
     const v = props[key];
@@ -85,8 +85,8 @@ async function register(context: StepContext): Promise<StepOutcome> {
   }
   if (championTag && !compareMetric) throw new InputError('champion-tag', `chooses the champion to compare with, but '${platform.nameOf('compare-metric')}' names no metric.`);
 
-  const session = await openWorkspace(context);
-  const registry = new ModelRegistry(session.ml, session.ws);
+  const session = await openWorkspaceAccess(context);
+  const registry = new ModelRegistry(session.arm, session.ws);
   const { name } = plan;
   platform.setOutput('model-name', name);
 

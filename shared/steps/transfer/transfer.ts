@@ -2,7 +2,7 @@ import { resolveWorkspace } from '../../azure/references.js';
 import { signInSecond } from '../../azure/second-identity.js';
 import { transferModel } from '../../azureml/model-transfer.js';
 import { modelId, ModelRegistry } from '../../azureml/models.js';
-import { openWorkspace, workspaceSession } from '../../azureml/session.js';
+import { openWorkspaceAccess, workspaceAccess } from '../../azureml/workspace.js';
 import { InputError, UserError } from '../../platform/errors.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
 import { code, table } from '../../reports/markdown.js';
@@ -33,7 +33,7 @@ async function transfer(context: StepContext): Promise<StepOutcome> {
     throw new InputError('target-resource-group', `is required to find target workspace '${targetWorkspace}' (or give '${platform.nameOf('target-workspace')}' as an ARM id).`);
   }
 
-  const source = await openWorkspace(context);
+  const source = await openWorkspaceAccess(context);
   const targetAccess = await signInSecond(platform, transferDeclaration, source.access);
   const targetSubscription =
     (platform.kind === 'github' ? inputs.string('target-subscription-id') : undefined) ??
@@ -44,9 +44,9 @@ async function transfer(context: StepContext): Promise<StepOutcome> {
   if (same(targetWs.subscriptionId, source.ws.subscriptionId) && same(targetWs.resourceGroup, source.ws.resourceGroup) && same(targetWs.workspace, source.ws.workspace)) {
     throw new InputError('target-workspace', `is the source workspace itself (${source.ws.workspace}); name the workspace to copy the model to.`);
   }
-  const target = workspaceSession(platform, targetAccess, targetWs, source.stats);
+  const target = workspaceAccess(platform, targetAccess, targetWs, source.stats);
 
-  const sourceModels = new ModelRegistry(source.ml, source.ws);
+  const sourceModels = new ModelRegistry(source.arm, source.ws);
   const found = version ? await sourceModels.version(name, version) : await sourceModels.latest(name);
   if (!found?.name) throw new UserError(`Model ${version ? `${name}:${version}` : name} was not found in workspace ${source.ws.workspace}.`);
   const sourceId = modelId(name, found.name);
