@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { UserError } from './errors.js';
 import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from './platform.js';
+import { randomToken } from './random.js';
 import { runStep } from './run.js';
 import { camelCase } from './declaration.js';
 import type { Step } from './step.js';
@@ -96,8 +97,7 @@ export class AzureDevOpsPlatform implements Platform {
   }
   endToolOutput(): void {}
   async appendSummary(markdown: string): Promise<string | undefined> {
-    const { randomUUID } = await import('node:crypto');
-    const file = path.join(this.tempDir, `mlops-actions-summary-${randomUUID()}.md`);
+    const file = path.join(this.tempDir, `mlops-actions-summary-${randomToken()}.md`);
     writeFileSync(file, markdown, 'utf8');
     this.tl.uploadSummary(file);
     return file;

@@ -3,9 +3,9 @@
 // the runner documents it ("Workflow commands for GitHub Actions", "Security hardening with OpenID
 // Connect"). Written here rather than through @actions/core, whose HTTP client (with undici) made up
 // 95 % of every action's bundle and about 30 ms of every step's start.
-import { randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import os from 'node:os';
+import { randomToken } from './random.js';
 import type { Annotation, Platform, Provenance, ServiceConnection, TestResultsReport } from './platform.js';
 import { runStep } from './run.js';
 import type { Step } from './step.js';
@@ -17,7 +17,7 @@ export class GitHubPlatform implements Platform {
   private stopToken: string | undefined;
 
   async ready(): Promise<void> {
-    // Nothing to load: node:crypto costs ~2.5 ms with the bundle, more as a dynamic import after it.
+    // Nothing to load (random tokens come from random.ts, without node:crypto).
   }
   toolEnvironment(): NodeJS.ProcessEnv {
     return process.env;
@@ -31,7 +31,7 @@ export class GitHubPlatform implements Platform {
   }
   setOutput(word: string, value: string): void {
     const file = process.env.GITHUB_OUTPUT;
-    if (file) appendFileSync(file, keyValueBlock(word, value, randomUUID()));
+    if (file) appendFileSync(file, keyValueBlock(word, value, randomToken()));
     else {
       process.stdout.write(os.EOL);
       command('set-output', { name: word }, value);
@@ -61,7 +61,7 @@ export class GitHubPlatform implements Platform {
   }
   beginToolOutput(): void {
     // Workflow commands printed by a tool (or by the code it runs) must not reach the runner.
-    this.stopToken = randomUUID();
+    this.stopToken = randomToken();
     process.stdout.write(`::stop-commands::${this.stopToken}${os.EOL}`);
   }
   writeToolOutput(line: string): void {

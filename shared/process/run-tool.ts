@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import readline from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
 
@@ -79,12 +79,10 @@ export function startTool(platform: Platform, command: string, args: string[], o
     try {
       const pump = (stream: NodeJS.ReadableStream, sink: string[], name: 'stdout' | 'stderr') =>
         new Promise<void>((resolve) => {
-          const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
-          lines.on('line', (line) => {
+          splitLines(stream, (line) => {
             sink.push(line);
             if (echo) platform.writeToolOutput(line, name);
-          });
-          lines.on('close', resolve);
+          }, resolve);
         });
       const pumps = Promise.all([pump(child.stdout, out, 'stdout'), pump(child.stderr, err, 'stderr')]);
       const result = await ended;
@@ -105,6 +103,46 @@ export function startTool(platform: Platform, command: string, args: string[], o
     }
   }
   return { finish, stop };
+}
+
+/**
+ * Calls `onLine` for every line of a stream, then `onEnd`. Lines end as node:readline ends them
+ * (`\r\n`, `\n` or a lone `\r`; a last line without an ending counts), without loading readline
+ * (~1 ms at start-up, in front of every quality step's tool).
+ */
+export function splitLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onEnd: () => void): void {
+  const decoder = new StringDecoder('utf8');
+  const endings = /\r\n|\n|\r/g;
+  let rest = '';
+  /** Emits the complete lines of `text` and returns what follows the last ending. */
+  const drain = (text: string, final: boolean): string => {
+    let start = 0;
+    endings.lastIndex = 0;
+    for (let m = endings.exec(text); m; m = endings.exec(text)) {
+      // A \r at the very end may be the first half of a \r\n split across chunks: wait for the next.
+      if (!final && m[0] === '\r' && m.index === text.length - 1) break;
+      onLine(text.slice(start, m.index));
+      start = m.index + m[0].length;
+    }
+    return text.slice(start);
+  };
+  stream.on('data', (chunk: Buffer | string) => {
+    const text = typeof chunk === 'string' ? chunk : decoder.write(chunk);
+    // Most chunks of a long line hold no ending: only append (no rescan of what came before).
+    rest = /[\r\n]/.test(text) || rest.endsWith('\r') ? drain(rest + text, false) : rest + text;
+  });
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    const last = drain(rest + decoder.end(), true);
+    if (last !== '') onLine(last);
+    rest = '';
+    onEnd();
+  };
+  stream.on('end', end);
+  stream.on('close', end);
+  stream.on('error', end);
 }
 
 function quoteForLog(arg: string): string {

@@ -1,3 +1,4 @@
+import { randomToken } from '../../shared/platform/random.js';
 import { describe, expect, test } from '@jest/globals';
 import { describeError, InputError } from '../../shared/platform/errors.js';
 import { Inputs, parseInput } from '../../shared/platform/inputs.js';
@@ -112,4 +113,12 @@ test('camelCase maps the same words', () => {
   expect(camelCase('max-line-length')).toBe('maxLineLength');
   expect(camelCase('paths')).toBe('paths');
   expect(camelCase('coverage-min')).toBe('coverageMin');
+});
+
+describe('random tokens (delimiters, the stop-commands token)', () => {
+  test('are 32 hexadecimal characters, and never the same twice', () => {
+    const tokens = Array.from({ length: 1000 }, () => randomToken());
+    for (const t of tokens) expect(t).toMatch(/^[0-9a-f]{32}$/);
+    expect(new Set(tokens).size).toBe(tokens.length);
+  });
 });
