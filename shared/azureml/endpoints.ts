@@ -8,7 +8,7 @@ import type { Cloud } from '../azure/clouds.js';
 import { azureCall } from '../azure/errors.js';
 import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import type { Platform } from '../platform/platform.js';
-import { ArmJson } from './operations.js';
+import { ArmJson, type OperationTimeout } from './operations.js';
 
 export type Traffic = Record<string, number>;
 
@@ -100,9 +100,9 @@ export class EndpointClient {
     return (await this.arm.send<EndpointResource>('GET', this.endpointUrl(name), `Reading online endpoint ${name}`, undefined, { allow404: true, abortSignal }))?.body;
   }
 
-  async putEndpoint(name: string, body: Record<string, unknown>, what: string, signal: AbortSignal, timeoutMs?: number): Promise<EndpointResource> {
+  async putEndpoint(name: string, body: Record<string, unknown>, what: string, signal: AbortSignal, timeout?: OperationTimeout): Promise<EndpointResource> {
     const started = await this.arm.send('PUT', this.endpointUrl(name), what, body, { abortSignal: signal });
-    await this.arm.follow(started!, what, { signal, timeoutMs });
+    await this.arm.follow(started!, what, { signal, timeout });
     const endpoint = await this.getEndpoint(name);
     if (!endpoint) throw new Error(`Endpoint ${name} is gone after ${what.toLowerCase()}.`);
     return endpoint;
@@ -112,30 +112,32 @@ export class EndpointClient {
    * Sets the endpoint's traffic exactly to `traffic`: GET, replace properties.traffic, PUT back (read-only
    * fields dropped, as azure-ai-ml's `_to_rest_object` does), and wait for the update.
    */
-  async setTraffic(name: string, traffic: Traffic, signal: AbortSignal, options: { what?: string; timeoutMs?: number } = {}): Promise<EndpointResource> {
+  async setTraffic(name: string, traffic: Traffic, signal: AbortSignal, options: { what?: string; timeout?: OperationTimeout } = {}): Promise<EndpointResource> {
     const current = await this.getEndpoint(name, signal);
     if (!current) throw new Error(`Endpoint ${name} disappeared.`);
     const what = options.what ?? `Setting the traffic of endpoint ${name} to ${formatTraffic(traffic)}`;
-    return this.putEndpoint(name, writableEndpoint(current, traffic), what, signal, options.timeoutMs);
+    return this.putEndpoint(name, writableEndpoint(current, traffic), what, signal, options.timeout);
   }
 
-  async listDeployments(endpoint: string): Promise<DeploymentResource[]> {
-    const page = await this.arm.send<{ value?: DeploymentResource[]; nextLink?: string }>('GET', this.arm.url(`${this.base}/${encodeURIComponent(endpoint)}/deployments`), `Listing the deployments of endpoint ${endpoint}`);
+  async listDeployments(endpoint: string, abortSignal?: AbortSignal): Promise<DeploymentResource[]> {
+    const page = await this.arm.send<{ value?: DeploymentResource[]; nextLink?: string }>('GET', this.arm.url(`${this.base}/${encodeURIComponent(endpoint)}/deployments`), `Listing the deployments of endpoint ${endpoint}`, undefined, { abortSignal });
     return page?.body.value ?? [];
   }
 
-  async getDeployment(endpoint: string, deployment: string): Promise<DeploymentResource | undefined> {
-    return (await this.arm.send<DeploymentResource>('GET', this.deploymentUrl(endpoint, deployment), `Reading deployment ${deployment} of endpoint ${endpoint}`, undefined, { allow404: true }))?.body;
+  async getDeployment(endpoint: string, deployment: string, abortSignal?: AbortSignal): Promise<DeploymentResource | undefined> {
+    return (await this.arm.send<DeploymentResource>('GET', this.deploymentUrl(endpoint, deployment), `Reading deployment ${deployment} of endpoint ${endpoint}`, undefined, { allow404: true, abortSignal }))?.body;
   }
 
-  async putDeployment(endpoint: string, deployment: string, body: Record<string, unknown>, what: string, signal: AbortSignal, timeoutMs?: number): Promise<void> {
+  async putDeployment(endpoint: string, deployment: string, body: Record<string, unknown>, what: string, signal: AbortSignal, timeout?: OperationTimeout): Promise<void> {
     const started = await this.arm.send('PUT', this.deploymentUrl(endpoint, deployment), what, body, { abortSignal: signal });
-    await this.arm.follow(started!, what, { signal, timeoutMs });
+    await this.arm.follow(started!, what, { signal, timeout });
   }
 
-  async deleteDeployment(endpoint: string, deployment: string, signal: AbortSignal): Promise<void> {
+  /** Deletes a deployment and waits for it to be gone; `accepted` is called once the service has taken the DELETE. */
+  async deleteDeployment(endpoint: string, deployment: string, signal: AbortSignal, options: { accepted?: () => void } = {}): Promise<void> {
     const what = `Deleting deployment ${deployment} of endpoint ${endpoint}`;
     const started = await this.arm.send('DELETE', this.deploymentUrl(endpoint, deployment), what, undefined, { allow404: true, abortSignal: signal });
+    options.accepted?.();
     if (started) await this.arm.follow(started, what, { signal });
   }
 

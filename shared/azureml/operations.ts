@@ -59,7 +59,7 @@ export class ArmJson {
    * Waits for the operation a PUT/PATCH/DELETE/POST started. `what` names it in status lines and errors
    * ("Creating deployment green of endpoint credit-default").
    */
-  async follow(started: ArmResponse<unknown>, what: string, options: { signal: AbortSignal; timeoutMs?: number; quiet?: boolean }): Promise<void> {
+  async follow(started: ArmResponse<unknown>, what: string, options: { signal: AbortSignal; timeout?: OperationTimeout; quiet?: boolean }): Promise<void> {
     const asyncUrl = started.headers.get('azure-asyncoperation');
     const locationUrl = started.headers.get('location');
     const pollUrl = asyncUrl ?? locationUrl;
@@ -74,11 +74,15 @@ export class ArmJson {
     };
     say(status);
     let retryAfter = retryAfterSeconds(started.headers);
+    const timeoutMs = options.timeout ? options.timeout.minutes * 60_000 : undefined;
     for (let n = 0; ; n++) {
-      await sleep((retryAfter ?? Math.min(15, 2 * 1.25 ** n)) * 1000, options.signal);
+      const wait = (retryAfter ?? Math.min(15, 2 * 1.25 ** n)) * 1000;
+      // Never sleep past the deadline (a Retry-After of a minute would), but poll once more at it.
+      await sleep(timeoutMs === undefined ? wait : Math.min(wait, Math.max(timeoutMs - (Date.now() - begun), 0) + 10), options.signal);
       if (options.signal.aborted) throw new CancelledError(String(options.signal.reason));
-      if (options.timeoutMs !== undefined && Date.now() - begun > options.timeoutMs) {
-        throw new TimeoutError(`${what} did not finish within ${formatSeconds(options.timeoutMs / 1000)}.`);
+      if (timeoutMs !== undefined && Date.now() - begun > timeoutMs) {
+        const m = options.timeout!.minutes;
+        throw new TimeoutError(`${what} did not finish within ${m} minute${m === 1 ? '' : 's'}, the limit set by input '${options.timeout!.input}'.`);
       }
       const polled = await this.poll(pollUrl, what, options.signal);
       retryAfter = retryAfterSeconds(polled.headers);
@@ -125,6 +129,12 @@ export class ArmJson {
     }
     return { status: response.status, body, headers: response.headers };
   }
+}
+
+/** How long one operation may take, and the input that said so (as the platform names it). */
+export interface OperationTimeout {
+  minutes: number;
+  input: string;
 }
 
 export class TimeoutError extends Error {

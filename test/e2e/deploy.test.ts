@@ -95,6 +95,14 @@ async function deploymentNames(endpoint: string): Promise<string[]> {
   return names.sort();
 }
 
+async function deploymentState(endpoint: string, deployment: string): Promise<string | undefined> {
+  const c = emulator.config;
+  return client.onlineDeployments.get(c.dev.resourceGroup, c.dev.workspace, endpoint, deployment).then(
+    (d) => d.properties.provisioningState,
+    () => undefined,
+  );
+}
+
 const BROKEN_SCORE = 'def init():\n    raise RuntimeError("model file is corrupt")\n\n\ndef run(raw_data):\n    return raw_data\n';
 
 describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract) => {
@@ -232,9 +240,44 @@ describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract)
     runs.push(cancelled);
     expect(cancelled.failure).toBe('Cancelled: received SIGINT.');
     expect(cancelled.stdout).toContain(`Traffic of endpoint ${managed} restored: green 100%.`);
-    expect(cancelled.stdout).toContain('Deployment blue was left in place with no traffic');
+    expect(cancelled.stdout).toContain('Deleted deployment blue, which this run had created.');
     expect(await trafficOf(managed)).toEqual({ green: 100 });
+    expect(await deploymentNames(managed)).toEqual(['green']);
+  }, 300000);
+
+  test('SIGINT while the new deployment is still being created: it cannot be deleted within the grace period, and the log says what was left and how to delete it', async () => {
+    let child: import('node:child_process').ChildProcess | undefined;
+    const c = emulator.config;
+    const github = contract.name === 'GitHub';
+    // Provisioning that outlasts the grace period by far: the service refuses the DELETE (409) until it ends.
+    await admin('POST', '/provisioning-delays', { count: 1, delayMs: 18000, pattern: `^${managed}/blue$` });
+    const inputs = { 'deployment-file': 'deploy/deployment.yml', 'endpoint-name': managed, model: 'azureml:credit-default:1' };
+    const running = contract.run(deployDeclaration, github ? githubWorkspaceInputs(c, { 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, ...inputs }) : inputs, {
+      workspace: ws,
+      env: github ? { NODE_EXTRA_CA_CERTS: c.caCertPath } : serviceConnectionEnv(c, 'ServicePrincipal', { serviceprincipalid: c.clientId, tenantid: c.tenantId, serviceprincipalkey: c.clientSecret, authenticationType: 'spnKey' }),
+      timeoutMs: 240000,
+      onSpawn: (spawned) => (child = spawned),
+    });
+    let creating = false;
+    for (let i = 0; i < 600 && !creating; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      creating = (await deploymentState(managed, 'blue')) === 'Creating';
+    }
+    expect(creating).toBe(true);
+    child!.kill('SIGINT');
+    const cancelled = await running;
+    runs.push(cancelled);
+    expect(cancelled.failure).toBe('Cancelled: received SIGINT.');
+    expect(cancelled.stdout).toContain('Rolling back: the run was cancelled (the clean-up has 8 s');
+    expect(cancelled.stdout).toContain(`An operation on endpoint ${managed} is still running; deployment blue is deleted once it has ended.`);
+    expect(cancelled.stdout).toContain(
+      `Deployment blue was left in place with no traffic: it could not be deleted (the 8 s after the cancel ran out). Delete it with: az ml online-deployment delete -e ${managed} -n blue --yes`,
+    );
+    expect(await trafficOf(managed)).toEqual({ green: 100 });
+    // What the log says to do, once the creation has ended.
+    for (let i = 0; i < 600 && (await deploymentState(managed, 'blue')) === 'Creating'; i++) await new Promise((r) => setTimeout(r, 200));
     await client.onlineDeployments.beginDeleteAndWait(c.dev.resourceGroup, c.dev.workspace, managed, 'blue', { updateIntervalInMs: 200 });
+    expect(await deploymentNames(managed)).toEqual(['green']);
   }, 300000);
 
   test('a wrong expected answer fails the smoke test with the diff, the request, the response and the log tail', async () => {
@@ -282,6 +325,53 @@ describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract)
     const smoke = await run(contract, smokeTestDeclaration, { 'endpoint-name': k8s, 'deployment-name': 'blue', expect: 'len(body.predictions) == 3' }, ws);
     expect(smoke.failure).toBeUndefined();
     expect(smoke.stdout).toContain('auth AMLToken');
+  }, 300000);
+
+  test('an aad_token endpoint: created AADToken, smoke-tested before traffic and by the smoke-test step with an Entra token for https://ml.azure.com, never with keys', async () => {
+    const aad = `credit-aad-${suffix}`;
+    const c = emulator.config;
+    await admin('DELETE', '/requests');
+    const deployed = await run(
+      contract,
+      deployDeclaration,
+      {
+        'deployment-file': 'deploy/deployment.yml',
+        'endpoint-name': aad,
+        'auth-mode': 'aad_token',
+        model: 'azureml:credit-default:1',
+        'smoke-test-file': 'test.json',
+        expect: 'len(body.predictions) == 3\nheaders["azureml-model-deployment"] == "blue"',
+      },
+      ws,
+    );
+    expect(deployed.failure).toBeUndefined();
+    expect(deployed.stdout).toContain(`Creating managed online endpoint ${aad} (auth AADToken).`);
+    expect(deployed.stdout).toContain('Smoke test of deployment blue passed.');
+    expect(deployed.outputs.traffic).toBe('{"blue":100}');
+    const ep = await client.onlineEndpoints.get(c.dev.resourceGroup, c.dev.workspace, aad);
+    expect(ep.properties.authMode).toBe('AADToken');
+    expect(deployed.summary).toContain(`(managed, auth AADToken)`);
+
+    const smoke = await run(contract, smokeTestDeclaration, { 'endpoint-name': aad, expect: 'headers["azureml-model-deployment"] == "blue"', requests: '5' }, ws);
+    expect(smoke.failure).toBeUndefined();
+    expect(smoke.stdout).toContain(`Smoke-testing endpoint ${aad} (${ep.properties.scoringUri}, auth AADToken)`);
+
+    // Neither step asked for keys or an AML token; every scoring request (deploy's 1, smoke-test's 1 + 5) was let in.
+    const log = (await admin('GET', '/requests')) as { value: Array<{ method: string; path: string; status: number }> };
+    expect(log.value.filter((r) => /\/onlineEndpoints\/[^/?]+\/(listKeys|token)(\?|$)/i.test(r.path))).toEqual([]);
+    const scoring = log.value.filter((r) => r.method === 'POST' && r.path.startsWith(`/inference/eastus/${aad}/score`));
+    expect(scoring.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200]);
+
+    // The endpoint takes nothing else: a key of another endpoint, an ARM token, an expired token for its audience.
+    const keys = await client.onlineEndpoints.listKeys(c.dev.resourceGroup, c.dev.workspace, managed);
+    const mint = async (audience: string, lifetime?: number) => ((await admin('POST', '/tokens', { audience, lifetime })) as { accessToken: string }).accessToken;
+    const status = async (bearer: string) =>
+      (await fetch(ep.properties.scoringUri!, { method: 'POST', headers: { Authorization: `Bearer ${bearer}`, 'content-type': 'application/json' }, body: fs.readFileSync(path.join(SAMPLE, 'test.json')) })).status;
+    expect(await status(keys.primaryKey!)).toBe(401);
+    expect(await status(await mint('https://management.azure.com'))).toBe(401);
+    expect(await status(await mint('https://ml.azure.com', -60))).toBe(401);
+    expect(await status(await mint('https://ml.azure.com'))).toBe(200);
+    await expect(client.onlineEndpoints.listKeys(c.dev.resourceGroup, c.dev.workspace, aad)).rejects.toMatchObject({ statusCode: 400 });
   }, 300000);
 
   test('user mistakes are one sentence each, and nothing is created, changed or scored', async () => {
@@ -333,6 +423,40 @@ describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract)
   }, 300000);
 });
 
+// The one test that waits past a minute: `timeout` is in whole minutes, so a deployment is made to
+// provision for 80 s and both contracts run at once (GitHub with keep-failed, Azure DevOps without).
+test('timeout: a deployment still being created after `timeout` minutes fails the step naming the input; traffic stays exactly as it was; the deployment is deleted, or kept with keep-failed', async () => {
+  const c = emulator.config;
+  const [github, azureDevOps] = CONTRACTS;
+  const endpoints = { GitHub: 'credit-gh', 'Azure DevOps': 'credit-ado' } as const;
+  const before = { GitHub: await trafficOf('credit-gh'), 'Azure DevOps': await trafficOf('credit-ado') };
+  expect(Object.keys(before.GitHub)).not.toContain('slow');
+  await admin('POST', '/provisioning-delays', { count: 2, delayMs: 80000, pattern: '^credit-(gh|ado)/slow$' });
+  const inputs = (endpoint: string) => ({ 'deployment-file': 'deploy/deployment.yml', 'endpoint-name': endpoint, 'deployment-name': 'slow', model: 'azureml:credit-default:1', timeout: '1' });
+  const [kept, deleted] = await Promise.all([
+    run(github, deployDeclaration, { ...inputs('credit-gh'), 'keep-failed': 'true' }, workspaceFrom(SAMPLE)),
+    run(azureDevOps, deployDeclaration, inputs('credit-ado'), workspaceFrom(SAMPLE)),
+  ]);
+  for (const [result, contract] of [[kept, github], [deleted, azureDevOps]] as const) {
+    const endpoint = endpoints[contract.name];
+    const unchanged = Object.entries(before[contract.name]).map(([n, w]) => `${n} ${w}%`).join(', ');
+    expect(result.exitCode).toBe(1);
+    expect(result.failure).toContain(`Deployment slow of endpoint ${endpoint} failed and was rolled back; traffic is unchanged (${unchanged}).`);
+    expect(result.failure).toContain(`Creating deployment slow of endpoint ${endpoint} did not finish within 1 minute, the limit set by input 'timeout'.`);
+    expect(result.stdout).toContain(`Rolling back: Creating deployment slow of endpoint ${endpoint} did not finish within 1 minute, the limit set by input 'timeout'.`);
+    expect(JSON.parse(result.outputs.traffic)).toEqual(before[contract.name]);
+    expect(await trafficOf(endpoint)).toEqual(before[contract.name]);
+  }
+  expect(kept.failure).toContain('Deployment slow is kept at 0 % traffic (keep-failed).');
+  expect(await deploymentNames('credit-gh')).toContain('slow');
+  // The service refuses the DELETE while the creation runs on: the step waits for it, then deletes.
+  expect(deleted.stdout).toContain('An operation on endpoint credit-ado is still running; deployment slow is deleted once it has ended.');
+  expect(deleted.failure).toContain('Deployment slow was deleted.');
+  expect(await deploymentNames('credit-ado')).not.toContain('slow');
+  for (let i = 0; i < 600 && (await deploymentState('credit-gh', 'slow')) === 'Creating'; i++) await new Promise((r) => setTimeout(r, 200));
+  await client.onlineDeployments.beginDeleteAndWait(c.dev.resourceGroup, c.dev.workspace, 'credit-gh', 'slow', { updateIntervalInMs: 200 });
+}, 300000);
+
 test('no secret reached any output: client secret, endpoint keys, scoring tokens', async () => {
   const c = emulator.config;
   const secrets = [c.clientSecret];
@@ -340,7 +464,7 @@ test('no secret reached any output: client secret, endpoint keys, scoring tokens
     const keys = await client.onlineEndpoints.listKeys(c.dev.resourceGroup, c.dev.workspace, ep);
     secrets.push(keys.primaryKey!, keys.secondaryKey!);
   }
-  expect(runs.length).toBeGreaterThan(20);
+  expect(runs.length).toBeGreaterThan(26);
   for (const r of runs) {
     // `::add-mask::` and `##vso[task.setsecret]` are how a step hands a secret to the runner to mask: the
     // only lines where one may appear.

@@ -29,6 +29,7 @@ export async function handleAdmin(world: World, faults: Faults, jobs: JobStore, 
           'GET|PATCH /admin/settings',
           'POST /admin/job-failures {count, message, pattern}',
           'POST /admin/provisioning-failures {count, message, pattern}',
+          'POST /admin/provisioning-delays {count, delayMs, pattern}',
           'POST /admin/tokens {lifetime, audience}',
           'POST /admin/assertions {issuer: github|azureDevOps, lifetime, issuedAtOffset, audience, subject}',
           'GET /admin/jobs',
@@ -95,6 +96,14 @@ export async function handleAdmin(world: World, faults: Faults, jobs: JobStore, 
     };
     if (entry.pattern) new RegExp(entry.pattern);
     (p === '/admin/job-failures' ? faults.jobFailures : faults.provisioningFailures).push(entry);
+    return { status: 201, body: entry };
+  }
+  if (p === '/admin/provisioning-delays' && ctx.method === 'POST') {
+    const body = await json<{ count?: number; delayMs?: number; pattern?: string }>();
+    if (typeof body.delayMs !== 'number' || !Number.isFinite(body.delayMs) || body.delayMs < 0) throw bad('delayMs must be a non-negative number of milliseconds.');
+    const entry = { count: body.count ?? 1, delayMs: body.delayMs, pattern: body.pattern };
+    if (entry.pattern) new RegExp(entry.pattern);
+    faults.provisioningDelays.push(entry);
     return { status: 201, body: entry };
   }
   if (p === '/admin/tokens' && ctx.method === 'POST') {

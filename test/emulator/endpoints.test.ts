@@ -3,11 +3,13 @@
 // routed by traffic or header; a failing init() ends provisioning Failed with its output in getLogs.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { RunningEmulator, ReadyConfig } from './index.js';
+import { decodeJwt, signJwt } from './jwt.js';
 import { adminCall, armClient, blobService, SAMPLE_PROJECT, shapeMismatches, specExample, startForTests, uploadFolder } from './testing.js';
 
 let emulator: RunningEmulator;
@@ -213,6 +215,48 @@ describe('other endpoint behaviour', () => {
     expect((await score(ep.properties.scoringUri!, token.accessToken!)).status).toBe(200);
     expect((await score(ep.properties.scoringUri!, 'not-a-token')).status).toBe(401);
     await expect(client.onlineEndpoints.listKeys(rg, ws, 'credit-token')).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  test('AADToken endpoints: only an unexpired Entra token for https://ml.azure.com scores; keys, AML tokens, ARM tokens and forged tokens get 401; listKeys and token are refused', async () => {
+    const ep = await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'credit-aad', endpointBody('AADToken') as never, fast);
+    expect(ep.properties.authMode).toBe('AADToken');
+    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'credit-aad', 'blue', deploymentBody() as never, fast);
+    const uri = ep.properties.scoringUri!;
+    const mint = async (audience: string, lifetime?: number) => (await adminCall<{ accessToken: string }>(config, 'POST', '/tokens', { audience, lifetime })).accessToken;
+    const ml = await mint('https://ml.azure.com');
+    expect(await score(uri, ml, 'blue')).toMatchObject({ status: 200, deployment: 'blue' });
+    expect((await score(uri, await mint('https://ml.azure.com/'), 'blue')).status).toBe(200);
+    // Not for this audience, expired, not issued by Entra, or not a token at all.
+    const refused = await score(uri, await mint('https://management.azure.com'), 'blue');
+    expect(refused).toMatchObject({ status: 401, body: { message: expect.stringContaining('https://ml.azure.com') } });
+    expect((await score(uri, await mint('https://storage.azure.com'), 'blue')).status).toBe(401);
+    expect((await score(uri, await mint('https://ml.azure.com', -60), 'blue')).status).toBe(401);
+    const claims = decodeJwt(ml)!.claims;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    expect((await score(uri, signJwt(claims, privateKey, { kid: decodeJwt(ml)!.header.kid }), 'blue')).status).toBe(401);
+    const keyEndpoint = await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'credit-aad-key', endpointBody('Key') as never, fast);
+    expect(keyEndpoint.properties.authMode).toBe('Key');
+    const { primaryKey } = await client.onlineEndpoints.listKeys(rg, ws, 'credit-aad-key');
+    expect((await score(uri, primaryKey!, 'blue')).status).toBe(401);
+    await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'credit-aad-aml', endpointBody('AMLToken') as never, fast);
+    const amlToken = (await client.onlineEndpoints.getToken(rg, ws, 'credit-aad-aml')).accessToken!;
+    expect((await score(uri, amlToken, 'blue')).status).toBe(401);
+    // The spec: listKeys is for Key endpoints, token for AMLToken endpoints.
+    await expect(client.onlineEndpoints.listKeys(rg, ws, 'credit-aad')).rejects.toMatchObject({ statusCode: 400 });
+    await expect(client.onlineEndpoints.getToken(rg, ws, 'credit-aad')).rejects.toMatchObject({ statusCode: 400 });
+  });
+
+  test('a provisioning delay set through the admin API keeps one deployment Creating, and the endpoint refuses other operations (409) meanwhile', async () => {
+    await client.onlineEndpoints.beginCreateOrUpdateAndWait(rg, ws, 'credit-slow', endpointBody('Key') as never, fast);
+    await adminCall(config, 'POST', '/provisioning-delays', { count: 1, delayMs: 6000, pattern: '^credit-slow/blue$' });
+    const poller = await client.onlineDeployments.beginCreateOrUpdate(rg, ws, 'credit-slow', 'blue', deploymentBody() as never, fast);
+    expect((await client.onlineDeployments.get(rg, ws, 'credit-slow', 'blue')).properties.provisioningState).toBe('Creating');
+    await expect(client.onlineDeployments.beginDeleteAndWait(rg, ws, 'credit-slow', 'blue', fast)).rejects.toMatchObject({ statusCode: 409 });
+    expect((await poller.pollUntilDone()).properties.provisioningState).toBe('Succeeded');
+    // The delay was for one deployment only: the next is provisioned at the usual pace, and deleting works again.
+    await client.onlineDeployments.beginCreateOrUpdateAndWait(rg, ws, 'credit-slow', 'green', deploymentBody() as never, fast);
+    await client.onlineDeployments.beginDeleteAndWait(rg, ws, 'credit-slow', 'blue', fast);
+    await expect(adminCall(config, 'POST', '/provisioning-delays', { delayMs: -1 })).rejects.toThrow(/delayMs must be a non-negative number/);
   });
 
   test('an init() that raises ends provisioning Failed (ResourceNotReady) with its traceback in getLogs', async () => {

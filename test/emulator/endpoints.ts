@@ -455,7 +455,7 @@ export class Endpoints {
     };
     try {
       await this.stopHost(d);
-      await sleep(this.world.settings.provisionDelayMs);
+      await sleep(this.faults.takeProvisioningDelay(`${d.endpoint.name}/${d.name}`) ?? this.world.settings.provisionDelayMs);
       const injected = this.faults.takeProvisioningFailure(`${d.endpoint.name}/${d.name}`);
       if (injected !== undefined) return fail(injected, 'DeploymentProvisioningFailed');
       if (isMlflow && !p.codeConfiguration) {

@@ -54,6 +54,8 @@ export class Faults {
   /** Jobs and provisioning forced to fail (count of next ones, with a message). */
   jobFailures: { count: number; message: string; pattern?: string }[] = [];
   provisioningFailures: { count: number; message: string; pattern?: string }[] = [];
+  /** Provisioning that takes longer than `provisionDelayMs` (count of next ones, how long). */
+  provisioningDelays: { count: number; delayMs: number; pattern?: string }[] = [];
 
   add(rule: FaultRule): ActiveRule {
     if (rule.path !== undefined) new RegExp(rule.path); // throws on a bad pattern
@@ -80,6 +82,7 @@ export class Faults {
     this.rules = [];
     this.jobFailures = [];
     this.provisioningFailures = [];
+    this.provisioningDelays = [];
   }
 
   /** The rule that fires for this request, if any (its count is consumed). */
@@ -109,6 +112,17 @@ export class Faults {
 
   takeProvisioningFailure(name: string): string | undefined {
     return take(this.provisioningFailures, name);
+  }
+
+  /** How long the next matching deployment (`<endpoint>/<deployment>`) takes to provision, if set. */
+  takeProvisioningDelay(name: string): number | undefined {
+    for (const d of this.provisioningDelays) {
+      if (d.count <= 0) continue;
+      if (d.pattern && !new RegExp(d.pattern, 'i').test(name)) continue;
+      d.count--;
+      return d.delayMs;
+    }
+    return undefined;
   }
 
   record(entry: Omit<RequestLogEntry, 'path'> & { path: string }): void {

@@ -91,7 +91,7 @@ export const deployDeclaration: StepDeclaration = {
     },
     { name: 'traffic-interval', type: 'integer', label: 'Seconds between steps', description: 'Seconds to wait between traffic steps (while watching the new deployment serve part of the traffic).', default: '0', min: 0, max: 3600, group: 'rollout' },
     { name: 'delete-previous', type: 'boolean', label: 'Delete the previous deployment', description: 'Once the new deployment has 100 % of the traffic, delete the deployments that served before.', default: 'false', group: 'rollout' },
-    { name: 'keep-failed', type: 'boolean', label: 'Keep a failed deployment', description: 'Keep a deployment that failed (at 0 % traffic) for investigation instead of deleting it.', default: 'false', group: 'rollout' },
+    { name: 'keep-failed', type: 'boolean', label: 'Keep a failed deployment', description: 'Keep a deployment that failed, or that a cancelled run had created, at 0 % traffic for investigation instead of deleting it.', default: 'false', group: 'rollout' },
     { name: 'timeout', type: 'integer', label: 'Timeout (minutes)', description: 'Give up on an operation (creating the endpoint or the deployment, a traffic change) after this many minutes, and roll back.', min: 1, group: 'rollout' },
     { name: 'log-lines', type: 'integer', label: 'Log lines on failure', description: "Lines of the failed deployment's log (getLogs) printed when it fails. 0 prints none.", default: '50', min: 0, max: 10000, group: 'rollout' },
     {

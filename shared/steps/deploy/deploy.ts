@@ -4,6 +4,7 @@ import { workspaceArmId } from '../../azure/references.js';
 import { AzureDeploymentResolver } from '../../azureml/deployment-resolver.js';
 import { formatTraffic, openEndpoints, sameTraffic, type EndpointResource } from '../../azureml/endpoints.js';
 import { checkDeployment, deploymentSpec, deploymentType, endpointSpec, OnlineFile, TARGETS, type Target } from '../../azureml/online-yaml.js';
+import type { OperationTimeout } from '../../azureml/operations.js';
 import { rollout } from '../../azureml/rollout.js';
 import { openWorkspace } from '../../azureml/session.js';
 import { loadCases } from '../../azureml/smoke.js';
@@ -115,7 +116,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   if (!existing) {
     const workspace = await azureCall(`Reading workspace ${session.ws.workspace}`, () => session.ml.workspaces.get(session.ws.resourceGroup, session.ws.workspace));
     platform.info(`Creating ${target} online endpoint ${endpointName} (auth ${endpoint.authMode}).`);
-    existing = await endpoints.putEndpoint(endpointName, { location: workspace.location, ...endpoint.body }, `Creating endpoint ${endpointName}`, signal, timeoutMs(inputs));
+    existing = await endpoints.putEndpoint(endpointName, { location: workspace.location, ...endpoint.body }, `Creating endpoint ${endpointName}`, signal, operationTimeout(platform, inputs));
   }
   const before = { ...(existing.properties.traffic ?? {}) };
   const previous = mainDeployment(before);
@@ -140,7 +141,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
     intervalSeconds: inputs.integer('traffic-interval') ?? 0,
     deletePrevious: inputs.boolean('delete-previous'),
     keepFailed: inputs.boolean('keep-failed'),
-    timeoutMs: timeoutMs(inputs),
+    timeout: operationTimeout(platform, inputs),
     logLines: inputs.integer('log-lines') ?? 50,
     smoke,
     signal,
@@ -171,7 +172,13 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   await platform.appendSummary(lines.join('\n'));
 
   if (result.status === 'failed') {
-    const kept = result.failedDeployment === 'kept' ? ` Deployment ${name} is kept at 0 % traffic (keep-failed).` : result.failedDeployment === 'deleted' ? ` Deployment ${name} was deleted.` : '';
+    const fates: Record<string, string> = {
+      kept: ` Deployment ${name} is kept at 0 % traffic (keep-failed).`,
+      deleted: ` Deployment ${name} was deleted.`,
+      deleting: ` Deployment ${name} is being deleted.`,
+      left: ` Deployment ${name} was left in place (see the warning above).`,
+    };
+    const kept = fates[result.failedDeployment ?? ''] ?? '';
     const tail = result.logTail ? `\nLast lines of its log:\n${result.logTail.split('\n').slice(-15).join('\n')}` : '';
     const state = sameTraffic(traffic, result.before) ? `traffic is unchanged (${formatTraffic(traffic)})` : `traffic could not be restored: it is ${formatTraffic(traffic)}, it was ${formatTraffic(result.before)}`;
     return { status: 'failed', message: `Deployment ${name} of endpoint ${endpointName} failed and was rolled back; ${state}.${kept} ${result.error}${tail}` };
@@ -179,9 +186,9 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   return { status: 'succeeded', message: `Deployed ${deployment.model} to endpoint ${endpointName} as ${name} in ${formatSeconds(seconds)}; traffic ${formatTraffic(traffic)}.` };
 }
 
-function timeoutMs(inputs: Inputs): number | undefined {
+function operationTimeout(platform: Platform, inputs: Inputs): OperationTimeout | undefined {
   const minutes = inputs.integer('timeout');
-  return minutes ? minutes * 60_000 : undefined;
+  return minutes ? { minutes, input: platform.nameOf('timeout') } : undefined;
 }
 
 export const deployStep: Step = { declaration: deployDeclaration, run: deploy };
