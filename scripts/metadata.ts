@@ -86,6 +86,14 @@ const PICKER_API_VERSION: Record<Picker['resource'], string> = {
 /**
  * The ARM list call behind a classic-editor dropdown: `{{{endpoint.*}}}` come from the service connection,
  * `$(input)` from the task's other inputs (the Azure DevOps server resolves both).
+ *
+ * Every page is read: the server makes the first call with `initialContextTemplate` (an empty continuation
+ * token), and while `callbackRequiredTemplate` is true for the answer it calls again with the token that
+ * `callbackContextTemplate` takes out of the answer's `nextLink`. This is the shape microsoft/azure-pipelines-tasks
+ * uses for ARM lists (Tasks/AzureResourceManagerTemplateDeploymentV3/task.json and BicepDeployV0 for resource
+ * groups, HelmDeployV1 for managed clusters), with the token parameter each list's REST spec names: ARM's own
+ * lists `$skiptoken`, the ML resource provider's lists (2022-10-01) `$skip`, its "continuation token for
+ * pagination". Both are opaque tokens copied from `nextLink` as they stand there (percent-encoded).
  */
 export function pickerBinding(input: InputDeclaration): object {
   const picker = input.picker!;
@@ -100,11 +108,15 @@ export function pickerBinding(input: InputDeclaration): object {
     'online-endpoints': `${workspaces}/${ws}/onlineEndpoints`,
     models: `${workspaces}/${ws}/models`,
   };
+  const [param, key] = picker.resource === 'resource-groups' ? ['$skiptoken', 'skiptoken'] : ['$skip', 'skip'];
   return {
     target: camelCase(input.name),
     endpointId: `$(${camelCase(picker.connection ?? 'azure-subscription')})`,
-    endpointUrl: `${paths[picker.resource]}?api-version=${PICKER_API_VERSION[picker.resource]}`,
+    endpointUrl: `${paths[picker.resource]}?${param}={{{${key}}}}&api-version=${PICKER_API_VERSION[picker.resource]}`,
     resultSelector: 'jsonpath:$.value[*].name',
+    callbackContextTemplate: `{"${key}": "{{#getTokenValue response.nextLink}}{{extractUrlQueryParameter ${param.replace('$', '%24')}}}{{/getTokenValue}}"}`,
+    callbackRequiredTemplate: '{{isTokenPresent response.nextLink}}',
+    initialContextTemplate: `{"${key}": ""}`,
   };
 }
 

@@ -120,8 +120,7 @@ export class EndpointClient {
   }
 
   async listDeployments(endpoint: string, abortSignal?: AbortSignal): Promise<DeploymentResource[]> {
-    const page = await this.arm.send<{ value?: DeploymentResource[]; nextLink?: string }>('GET', this.arm.url(`${this.base}/${encodeURIComponent(endpoint)}/deployments`), `Listing the deployments of endpoint ${endpoint}`, undefined, { abortSignal });
-    return page?.body.value ?? [];
+    return this.arm.list<DeploymentResource>(this.arm.url(`${this.base}/${encodeURIComponent(endpoint)}/deployments`), `Listing the deployments of endpoint ${endpoint}`, abortSignal);
   }
 
   async getDeployment(endpoint: string, deployment: string, abortSignal?: AbortSignal): Promise<DeploymentResource | undefined> {

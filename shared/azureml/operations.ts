@@ -55,6 +55,17 @@ export class ArmJson {
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
   }
 
+  /** Every item of an ARM list, following `nextLink` page by page until a page has none. */
+  async list<T>(url: string, operation: string, abortSignal?: AbortSignal): Promise<T[]> {
+    const items: T[] = [];
+    for (let next: string | undefined = url; next; ) {
+      const page: { value?: T[]; nextLink?: string | null } = (await this.send<{ value?: T[]; nextLink?: string | null }>('GET', next, operation, undefined, { abortSignal }))!.body;
+      items.push(...(page.value ?? []));
+      next = page.nextLink ?? undefined;
+    }
+    return items;
+  }
+
   /**
    * Waits for the operation a PUT/PATCH/DELETE/POST started. `what` names it in status lines and errors
    * ("Creating deployment green of endpoint credit-default").

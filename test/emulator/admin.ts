@@ -7,7 +7,7 @@ import type { Faults, FaultRule, FaultTarget } from './faults.js';
 import type { JobStore } from './jobs.js';
 import { noneIssued, type Settings, type World } from './world.js';
 
-const SETTINGS: (keyof Settings)[] = ['tokenLifetime', 'assertionLifetime', 'lroRetryAfter', 'jobStepDelayMs', 'provisionDelayMs', 'sweepTrialCap', 'logFlushMs'];
+const SETTINGS: (keyof Settings)[] = ['tokenLifetime', 'assertionLifetime', 'lroRetryAfter', 'jobStepDelayMs', 'provisionDelayMs', 'sweepTrialCap', 'logFlushMs', 'listPageSize'];
 
 function bad(message: string): HttpError {
   return new HttpError(400, { error: { code: 'BadRequest', message } });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Ctx, HttpError, type Reply } from './http.js';
 import { ARM_AUDIENCES, v1Issuer } from './entra.js';
 import { audiences, decodeJwt, nowSeconds, verifyJwtSignature, type JwtClaims } from './jwt.js';
-import type { World, Workspace } from './world.js';
+import type { Settings, World, Workspace } from './world.js';
 
 export const API_VERSION = '2022-10-01';
 /**
@@ -157,15 +157,43 @@ export function systemData(created: { at: string; by: Caller }, modified: { at: 
   };
 }
 
-/** A page of a list with ARM's {value, nextLink}; the skip token is an offset. */
-export function page<T>(ctx: Ctx, items: T[], pageSize = 50): { value: T[]; nextLink?: string } {
-  const skip = Number(ctx.query('$skipToken') ?? ctx.query('$skip') ?? 0) || 0;
-  const slice = items.slice(skip, skip + pageSize);
-  const out: { value: T[]; nextLink?: string } = { value: slice };
-  if (skip + pageSize < items.length) {
+/**
+ * The query parameter a list's `nextLink` carries its continuation in. ARM's own lists (resource groups)
+ * use `$skiptoken`; the ML resource provider's lists (2022-10-01) take `$skip`, which the spec describes as
+ * "Continuation token for pagination".
+ */
+export type PageToken = '$skip' | '$skiptoken';
+
+/**
+ * Page sizes when neither the admin setting `listPageSize` nor the request's `count` says otherwise. The
+ * services do not document theirs: datastores use the spec's `count` default (30), the rest 50.
+ */
+export const DEFAULT_PAGE_SIZE = 50;
+
+/**
+ * A page of a list with ARM's {value, nextLink}. The continuation token is opaque to clients (an offset
+ * here); an empty one (`$skiptoken=` as a first call may send) is the first page. `nextLink` is the
+ * request URL with the token replaced, and is absent on the last page, as ARM leaves it out.
+ */
+export function page<T>(
+  settings: Settings,
+  ctx: Ctx,
+  items: T[],
+  options: { token?: PageToken; defaultSize?: number; count?: boolean } = {},
+): { value: T[]; nextLink?: string } {
+  const token = options.token ?? '$skip';
+  const raw = ctx.query(token) ?? '';
+  if (raw !== '' && !/^\d+$/.test(raw)) {
+    throw armError(400, 'InvalidSkipToken', `The continuation token '${raw}' in '${token}' is not valid. Use the nextLink of the previous page.`);
+  }
+  const skip = raw === '' ? 0 : Number(raw);
+  const requested = options.count ? Number(ctx.query('count')) : NaN;
+  const size = requested > 0 ? requested : settings.listPageSize > 0 ? settings.listPageSize : (options.defaultSize ?? DEFAULT_PAGE_SIZE);
+  const out: { value: T[]; nextLink?: string } = { value: items.slice(skip, skip + size) };
+  if (skip + size < items.length) {
     const next = new URL(ctx.url.toString());
-    next.searchParams.delete('$skip');
-    next.searchParams.set('$skipToken', String(skip + pageSize));
+    for (const key of [...next.searchParams.keys()]) if (key.toLowerCase() === token) next.searchParams.delete(key);
+    next.searchParams.set(token, String(skip + size));
     out.nextLink = next.toString();
   }
   return out;

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { RunningEmulator, ReadyConfig } from './index.js';
-import { ARM_SCOPE, armClient, blobService, credential, listAll, shapeMismatches, specExample, startForTests } from './testing.js';
+import { adminCall, ARM_SCOPE, armClient, blobService, credential, listAll, shapeMismatches, specExample, startForTests } from './testing.js';
 
 let emulator: RunningEmulator;
 let config: ReadyConfig;
@@ -182,6 +182,42 @@ describe('assets: containers and versions', () => {
     const seen: number[] = [];
     for await (const pageOf of client.dataVersions.list(rg, ws, 'many').byPage()) seen.push(pageOf.length);
     expect(seen).toEqual([50, 5]);
+  });
+
+  test('page sizes follow the admin setting and `count`; resource groups page with $skiptoken, ML lists with $skip', async () => {
+    const token = (await credential(config).getToken(ARM_SCOPE)).token;
+    const get = async (url: string) => {
+      const res = await fetch(url, { headers: { Authorization: `Bearer ${token}` } });
+      return { status: res.status, body: (await res.json()) as { value: Array<{ name: string }>; nextLink?: string; error?: { code: string } } };
+    };
+    await adminCall(config, 'PATCH', '/settings', { listPageSize: 1 });
+    try {
+      // ARM's resource-group list: an empty token is the first page; nextLink carries `$skiptoken`, percent-encoded as ARM writes it.
+      const first = await get(`${config.armEndpoint}/subscriptions/${config.subscriptionId}/resourcegroups?$skiptoken=&api-version=2021-04-01`);
+      expect(first.status).toBe(200);
+      expect(first.body.value).toHaveLength(1);
+      expect(first.body.nextLink).toMatch(/[?&]%24skiptoken=[^&]+/);
+      const second = await get(first.body.nextLink!);
+      expect(second.body.value).toHaveLength(1);
+      expect(second.body.nextLink).toBeUndefined();
+      expect([first.body.value[0].name, second.body.value[0].name].sort()).toEqual([config.dev.resourceGroup, config.prod.resourceGroup].sort());
+      // An ML list: `$skip` is the continuation token; the official client follows it page by page.
+      const computes = `${config.armEndpoint}/subscriptions/${config.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${ws}/computes?api-version=2022-10-01`;
+      const page1 = await get(computes);
+      expect(page1.body.nextLink).toMatch(/[?&]%24skip=[^&]+/);
+      const pages: number[] = [];
+      for await (const p of client.computeOperations.list(rg, ws).byPage()) pages.push(p.length);
+      expect(pages).toEqual([1, 1]);
+      // A token the service did not hand out is refused.
+      const bad = await get(`${computes}&$skip=not-a-token`);
+      expect(bad.status).toBe(400);
+      expect(bad.body.error?.code).toBe('InvalidSkipToken');
+      // `count` (models, online endpoints, datastores) asks for a page size of its own.
+      const datastores = await get(`${config.armEndpoint}/subscriptions/${config.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.MachineLearningServices/workspaces/${ws}/datastores?api-version=2022-10-01&count=2`);
+      expect(datastores.body.value.length).toBe(2);
+    } finally {
+      await adminCall(config, 'PATCH', '/settings', { listPageSize: 0 });
+    }
   });
 });
 

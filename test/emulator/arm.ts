@@ -50,7 +50,7 @@ export class Arm {
     if (providerAt === 2) {
       const [kind, loc, opKind, opId] = providerSegs;
       if (kind?.toLowerCase() === 'workspaces' && providerSegs.length === 1 && ctx.method === 'GET') {
-        return { status: 200, body: page(ctx, this.world.workspaces.map((w) => this.workspaceBody(w))) };
+        return { status: 200, body: page(this.world.settings, ctx, this.world.workspaces.map((w) => this.workspaceBody(w))) };
       }
       if (kind?.toLowerCase() === 'locations' && loc && opId && ctx.method === 'GET') {
         const op = this.ops.get(decodeURIComponent(opId));
@@ -64,7 +64,7 @@ export class Arm {
     if (segs.length === 3) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
       const groups = [...new Map(this.world.workspaces.map((w) => [w.resourceGroup.toLowerCase(), w])).values()];
-      return { status: 200, body: { value: groups.map((w) => this.resourceGroup(w)) } };
+      return { status: 200, body: page(this.world.settings, ctx, groups.map((w) => this.resourceGroup(w)), { token: '$skiptoken' }) };
     }
     const rg = segs[3];
     const known = this.world.workspaces.find((w) => w.resourceGroup.toLowerCase() === rg.toLowerCase());
@@ -74,7 +74,7 @@ export class Arm {
     if (providerSegs.length === 1) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
       const list = this.world.workspaces.filter((w) => w.resourceGroup.toLowerCase() === rg.toLowerCase()).map((w) => this.workspaceBody(w));
-      return { status: 200, body: page(ctx, list) };
+      return { status: 200, body: page(this.world.settings, ctx, list) };
     }
     const wsName = providerSegs[1];
     const ws = this.world.workspaces.find((w) => w.resourceGroup.toLowerCase() === rg.toLowerCase() && w.name.toLowerCase() === wsName.toLowerCase());
@@ -193,7 +193,7 @@ export class Arm {
   private computes(ctx: Ctx, ws: Workspace, rest: string[]): Reply {
     if (rest.length === 1) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
-      return { status: 200, body: page(ctx, [...ws.computes.values()]) };
+      return { status: 200, body: page(this.world.settings, ctx, [...ws.computes.values()]) };
     }
     const compute = getCi(ws.computes, rest[1]);
     if (rest.length === 2 && ctx.method === 'GET') {
@@ -214,7 +214,7 @@ export class Arm {
       if (isDefault !== undefined) items = items.filter((d) => String((d.properties as { isDefault: boolean }).isDefault) === isDefault.toLowerCase());
       const names = ctx.url.searchParams.getAll('names');
       if (names.length) items = items.filter((d) => names.some((n) => n.toLowerCase() === String(d.name).toLowerCase()));
-      return { status: 200, body: page(ctx, items, Number(ctx.query('count')) || 30) };
+      return { status: 200, body: page(this.world.settings, ctx, items, { count: true, defaultSize: 30 }) };
     }
     const name = rest[1];
     const ds = getCi(ws.datastores, name);

@@ -230,7 +230,7 @@ export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: 
     const items = [...store.values()]
       .filter((c) => view === 'all' || (view === 'archivedonly' ? c.properties.isArchived === true : c.properties.isArchived !== true))
       .map((c) => containerBody(ws, kind, c));
-    return { status: 200, body: page(ctx, items) };
+    return { status: 200, body: page(world.settings, ctx, items, { count: kind === 'models' }) };
   }
   const name = rest[1];
   if (rest.length === 2) {
@@ -290,7 +290,7 @@ export async function handleAssets(world: World, ctx: Ctx, ws: Workspace, rest: 
     if (!order.endsWith('asc')) versions.reverse();
     const top = Number(ctx.query('$top'));
     if (top > 0) versions = versions.slice(0, top);
-    return { status: 200, body: page(ctx, versions.map((v) => versionBody(ws, kind, c.name, v))) };
+    return { status: 200, body: page(world.settings, ctx, versions.map((v) => versionBody(ws, kind, c.name, v))) };
   }
   const version = rest[3];
   const v = c?.versions.get(version);

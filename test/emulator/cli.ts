@@ -16,6 +16,7 @@ const HELP = `Usage: npm run emulator -- [options]
   --job-step-delay MS        time a job spends in each intermediate state (default 200)
   --provision-delay MS       extra provisioning time of endpoints and deployments (default 200)
   --sweep-trial-cap N        most trials a sweep runs (default 4)
+  --list-page-size N         items per page of every ARM list (default 0: each list's own)
   --fault JSON               a fault rule, e.g. '{"path":"/jobs/","status":429,"count":2}' (repeatable)
   --chaos RATE               disturb RATE (e.g. 0.2) of ARM, data-plane, scoring and blob requests:
                              429s, 503s, dropped connections and 1.5 s delays
@@ -51,6 +52,7 @@ function parse(argv: string[]): StartOptions {
       case '--job-step-delay': o.jobStepDelayMs = num(flag, value()); break;
       case '--provision-delay': o.provisionDelayMs = num(flag, value()); break;
       case '--sweep-trial-cap': o.sweepTrialCap = num(flag, value()); break;
+      case '--list-page-size': o.listPageSize = num(flag, value()); break;
       case '--fault': faults.push(JSON.parse(value() ?? '') as FaultRule); break;
       case '--chaos': faults.push(...chaosRules(num(flag, value()))); break;
       case '--client-secret': o.clientSecret = value(); break;

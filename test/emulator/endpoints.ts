@@ -147,7 +147,7 @@ export class Endpoints {
     if (rest.length === 1) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
       const items = [...this.endpoints.values()].filter((e) => e.ws === ws).map((e) => this.endpointBody(e));
-      return { status: 200, body: page(ctx, items) };
+      return { status: 200, body: page(this.world.settings, ctx, items, { count: true }) };
     }
     const name = rest[1];
     const ep = this.endpoints.get(this.key(ws, name));
@@ -303,7 +303,7 @@ export class Endpoints {
   private async handleDeployments(ctx: Ctx, ws: Workspace, ep: Endpoint, rest: string[], caller: Caller): Promise<Reply> {
     if (rest.length === 0) {
       if (ctx.method !== 'GET') throw methodNotAllowed(ctx);
-      return { status: 200, body: page(ctx, [...ep.deployments.values()].map((d) => this.deploymentBody(d))) };
+      return { status: 200, body: page(this.world.settings, ctx, [...ep.deployments.values()].map((d) => this.deploymentBody(d))) };
     }
     const name = rest[0];
     const d = ep.deployments.get(name.toLowerCase());

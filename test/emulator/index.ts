@@ -51,6 +51,8 @@ export interface StartOptions {
   sweepTrialCap?: number;
   /** How often a running job's log reaches its blob, ms (default 1000). */
   logFlushMs?: number;
+  /** Items per page of every ARM list (default 0: each list's own default, see arm-common.ts). */
+  listPageSize?: number;
   /** Fault rules active from the start. */
   faults?: FaultRule[];
   /** Fixed identifiers (defaults are stable across runs); the client secret is new every start unless given. */
@@ -291,6 +293,7 @@ export async function start(options: StartOptions = {}): Promise<RunningEmulator
       provisionDelayMs: options.provisionDelayMs ?? 200,
       sweepTrialCap: options.sweepTrialCap ?? 4,
       logFlushMs: options.logFlushMs ?? 1000,
+      listPageSize: options.listPageSize ?? 0,
     };
     const subscriptionId = options.subscriptionId ?? '5f2b8a6e-7c1d-4e3f-9a0b-1c2d3e4f5a6b';
     const tenantId = options.tenantId ?? '8d3c1b2a-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

@@ -561,7 +561,7 @@ export class JobStore {
         .filter((j) => view === 'all' || (view === 'archivedonly' ? j.properties.isArchived === true : j.properties.isArchived !== true))
         .sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))
         .map((j) => this.body(j));
-      return { status: 200, body: page(ctx, jobs) };
+      return { status: 200, body: page(this.world.settings, ctx, jobs) };
     }
     const name = rest[1];
     const job = this.get(ws, name);

@@ -43,6 +43,8 @@ export interface Settings {
   sweepTrialCap: number;
   /** How often a running job's log is copied to its log blob (ms). */
   logFlushMs: number;
+  /** Items per page of every ARM list (0 = each list's default; a request's `count` still wins). */
+  listPageSize: number;
 }
 
 /**

@@ -47,7 +47,12 @@ describe.each(shippedSteps.map((s) => [s.id, s] as const))('%s metadata', (_id, 
       expect(byName.get(binding.target)?.properties?.EditableOptions).toBe('True');
       expect(byName.get(/^\$\((\w+)\)$/.exec(binding.endpointId)?.[1] ?? '')?.type).toBe('connectedService:AzureRM');
       for (const [, name] of binding.endpointUrl.matchAll(/\$\((\w+)\)/g)) expect(byName.has(name)).toBe(true);
-      expect(binding.endpointUrl).toMatch(/^\{\{\{endpoint\.url\}\}\}subscriptions\/\{\{\{endpoint\.subscriptionId\}\}\}\/.*\?api-version=\d{4}-\d{2}-\d{2}$/);
+      expect(binding.endpointUrl).toMatch(/^\{\{\{endpoint\.url\}\}\}subscriptions\/\{\{\{endpoint\.subscriptionId\}\}\}\/.*\?(\$skip|\$skiptoken)=\{\{\{\w+\}\}\}&api-version=\d{4}-\d{2}-\d{2}$/);
+      // Every page: the token the URL reads is what the initial and the callback context set.
+      const keys = [...binding.endpointUrl.matchAll(/\{\{\{(\w+)\}\}\}/g)].map((m) => m[1]);
+      expect(Object.keys(JSON.parse(binding.initialContextTemplate))).toEqual(keys);
+      expect(binding.callbackContextTemplate).toMatch(new RegExp(`^\\{"${keys[0]}": "\\{\\{#getTokenValue response\\.nextLink\\}\\}\\{\\{extractUrlQueryParameter %24${keys[0]}\\}\\}\\{\\{/getTokenValue\\}\\}"\\}$`));
+      expect(binding.callbackRequiredTemplate).toBe('{{isTokenPresent response.nextLink}}');
     }
   });
 
