@@ -107,8 +107,8 @@ test('model versions by tag: every matching version, newest first, across pages'
       properties: { modelUri: `azureml://datastores/workspaceblobstore/paths/models/tagged/${v}/`, modelType: 'custom_model', tags: Number(v) % 2 ? { stage: 'qa' } : {} },
     });
   }
-  const { ml, ws } = await connect();
-  const registry = new ModelRegistry(ml, ws);
+  const { arm, ws } = await connect();
+  const registry = new ModelRegistry(arm, ws);
   await adminCall(c, 'DELETE', '/requests');
   expect((await registry.list('tagged', { tags: 'stage=qa' })).map((v) => v.name)).toEqual(['3', '1']);
   expect(await listCalls(/\/models\/tagged\/versions$/i)).toBe(2);
