@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ArmClient } from '../shared/azure/arm.js';
-import { createMlClient, RequestStats } from '../shared/azure/clients.js';
+import { RequestStats } from '../shared/azure/clients.js';
+import { workspaceArmId } from '../shared/azure/references.js';
 import { signIn } from '../shared/azure/credentials.js';
 import { DatastoreResolver } from '../shared/azureml/datastores.js';
 import { Inputs } from '../shared/platform/inputs.js';
@@ -28,7 +29,7 @@ try {
   );
   const access = await signIn(platform, inputs);
   const stats = new RequestStats();
-  const ml = createMlClient(platform, access, c.subscriptionId, stats);
+  const arm = new ArmClient(platform, access, stats);
   const ws = { subscriptionId: c.subscriptionId, resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
   const rows: Array<[string, number]> = [];
   const measure = async (what: string, work: () => Promise<unknown>) => {
@@ -36,8 +37,8 @@ try {
     await work();
     rows.push([what, stats.requests - before]);
   };
-  await measure('read the workspace (first call; the token request goes to Entra ID, not counted)', () => ml.workspaces.get(ws.resourceGroup, ws.workspace));
-  const datastores = new DatastoreResolver(platform, new ArmClient(platform, access, stats), access, stats);
+  await measure('read the workspace (first call; the token request goes to Entra ID, not counted)', () => arm.get(workspaceArmId(ws), 'Reading the workspace'));
+  const datastores = new DatastoreResolver(platform, arm, access, stats);
   let store!: Awaited<ReturnType<DatastoreResolver['default']>>;
   await measure('open the default datastore (list isDefault + listSecrets)', async () => (store = await datastores.default(ws)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-azure-'));

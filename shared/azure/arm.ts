@@ -6,7 +6,7 @@
 // (Azure/azure-sdk-for-js#29328). Bodies here are the REST shapes of the spec, sent and read as is.
 import { RestError, type PipelineResponse } from '@azure/core-rest-pipeline';
 import type { Platform } from '../platform/platform.js';
-import { AzureHttp, type RequestStats } from './clients.js';
+import { AzureHttp, type HttpCall, type RequestStats } from './clients.js';
 import type { AzureSignIn } from './credentials.js';
 import { toAzureError } from './errors.js';
 
@@ -29,6 +29,14 @@ export class ArmClient {
   constructor(platform: Platform, signIn: AzureSignIn, stats: RequestStats) {
     this.http = new AzureHttp(platform, stats, { credential: signIn.credential, scope: signIn.cloud.armScope });
     this.endpoint = signIn.cloud.armEndpoint.replace(/\/+$/, '');
+  }
+
+  /**
+   * One request through the pipeline (token, retries, request counting), its answer as it is, whatever
+   * the status: for callers that read every status themselves (long-running operations).
+   */
+  raw(url: string, call: HttpCall = {}): Promise<PipelineResponse> {
+    return this.http.send(url, call);
   }
 
   /** The full URL of a resource path (`/subscriptions/…`), with its api-version and query. */

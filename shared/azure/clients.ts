@@ -1,7 +1,6 @@
 // The one place Azure clients are built: credential and cloud endpoints, a User-Agent naming us and
 // the platform, retries on 429 / 5xx / dropped connections that honour Retry-After with bounded
 // exponential backoff, a debug line for every retried or failed HTTP attempt, and a request counter.
-import { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/identity';
 import {
   bearerTokenAuthenticationPolicy,
@@ -21,7 +20,6 @@ import {
 import { AnonymousCredential, ContainerClient, newPipeline, StorageSharedKeyCredential } from '@azure/storage-blob';
 import type { Platform } from '../platform/platform.js';
 import { VERSION } from '../version.js';
-import type { AzureSignIn } from './credentials.js';
 import { attemptsByRequest, loggableText } from './errors.js';
 
 export { loggableText };
@@ -72,16 +70,6 @@ export function observePolicy(platform: Platform, stats: RequestStats): Pipeline
       }
     },
   };
-}
-
-export function createMlClient(platform: Platform, signIn: AzureSignIn, subscriptionId: string, stats: RequestStats): AzureMachineLearningWorkspaces {
-  return new AzureMachineLearningWorkspaces(signIn.credential, subscriptionId, {
-    endpoint: signIn.cloud.armEndpoint,
-    credentialScopes: [signIn.cloud.armScope],
-    userAgentOptions: { userAgentPrefix: userAgent(platform) },
-    retryOptions: RETRY,
-    additionalPolicies: [{ policy: observePolicy(platform, stats), position: 'perRetry' }],
-  });
 }
 
 export interface HttpCall {

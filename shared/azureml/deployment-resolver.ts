@@ -2,21 +2,20 @@
 // job resolver (uploads deduplicated against az ml's), models as `azureml:<name>:<version>` → the model
 // version's ARM id, `azureml:<name>@latest` → a lookup of the container's latest version, ARM ids and
 // registry ids passed on unchanged.
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { ArmClient } from '../azure/arm.js';
-import { azureCall } from '../azure/errors.js';
 import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import type { DatastoreResolver } from './datastores.js';
 import { checkLocalCode, environmentId } from './job-body.js';
+import { ModelRegistry } from './models.js';
 import type { Path } from './job-yaml.js';
 import type { OnlineFile, OnlineResolver } from './online-yaml.js';
 import { AzureResolver, type UploadRecord } from './resolver.js';
 
 export class AzureDeploymentResolver implements OnlineResolver {
   private readonly inner: AzureResolver;
+  private readonly models: ModelRegistry;
 
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
     arm: ArmClient,
     private readonly ws: WorkspaceRef,
     datastores: DatastoreResolver,
@@ -24,6 +23,7 @@ export class AzureDeploymentResolver implements OnlineResolver {
     signal: AbortSignal,
   ) {
     this.inner = new AzureResolver(arm, ws, datastores, spec.file, signal);
+    this.models = new ModelRegistry(arm, ws);
   }
 
   get uploads(): UploadRecord[] {
@@ -47,17 +47,17 @@ export class AzureDeploymentResolver implements OnlineResolver {
     const base = workspaceArmId(this.ws);
     const latest = /^azureml:([^:@/]+)@latest$/.exec(value);
     if (latest) {
-      const container = await azureCall(`Looking up the latest version of model ${latest[1]}`, () => this.ml.modelContainers.get(this.ws.resourceGroup, this.ws.workspace, latest[1]));
+      const container = await this.models.container(latest[1]);
+      if (!container) throw this.spec.error(at, `names model ${latest[1]}, which is not registered in workspace ${this.ws.workspace}.`);
       const version = container.properties.latestVersion;
       if (!version) throw this.spec.error(at, `names model '${latest[1]}', which has no versions.`);
       return `${base}/models/${latest[1]}/versions/${version}`;
     }
     const named = /^azureml:([^:@/]+):([^:@/]+)$/.exec(value)!;
     // The version must exist: a missing one is the user's mistake, said before any deployment is created.
-    await azureCall(`Reading model ${named[1]} version ${named[2]}`, () => this.ml.modelVersions.get(this.ws.resourceGroup, this.ws.workspace, named[1], named[2])).catch((error) => {
-      if ((error as { status?: number }).status === 404) throw this.spec.error(at, `names model ${named[1]} version ${named[2]}, which is not registered in workspace ${this.ws.workspace}.`);
-      throw error;
-    });
+    if (!(await this.models.version(named[1], named[2]))) {
+      throw this.spec.error(at, `names model ${named[1]} version ${named[2]}, which is not registered in workspace ${this.ws.workspace}.`);
+    }
     return `${base}/models/${named[1]}/versions/${named[2]}`;
   }
 }

@@ -2,10 +2,10 @@
 // followed), traffic changed the way az ml changes it (GET the endpoint, PUT the whole body back: PATCH
 // takes only tags and identity), deployments deleted, their container logs read (getLogs), and the
 // scoring credential fetched for the endpoint's auth mode — keys and tokens masked the moment they arrive.
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
 import type { TokenCredential } from '@azure/core-auth';
+import type { ArmClient } from '../azure/arm.js';
 import type { Cloud } from '../azure/clouds.js';
-import { azureCall } from '../azure/errors.js';
+import type { AzureSignIn } from '../azure/credentials.js';
 import { workspaceArmId, type WorkspaceRef } from '../azure/references.js';
 import type { Platform } from '../platform/platform.js';
 import { ArmJson, type OperationTimeout } from './operations.js';
@@ -77,14 +77,13 @@ export class EndpointClient {
   private readonly base: string;
 
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
+    arm: ArmClient,
     private readonly platform: Platform,
-    armEndpoint: string,
     readonly ws: WorkspaceRef,
     private readonly credential: TokenCredential,
     private readonly cloud: Cloud,
   ) {
-    this.arm = new ArmJson(ml, platform, armEndpoint);
+    this.arm = new ArmJson(arm, platform);
     this.base = `${workspaceArmId(ws)}/onlineEndpoints`;
   }
 
@@ -142,10 +141,9 @@ export class EndpointClient {
 
   /** The last `tail` lines of a deployment's container log (getLogs); '' when there is none. */
   async logs(endpoint: string, deployment: string, tail: number, containerType: 'InferenceServer' | 'StorageInitializer' = 'InferenceServer'): Promise<string> {
-    const result = await azureCall(`Reading the ${containerType} log of deployment ${deployment}`, () =>
-      this.ml.onlineDeployments.getLogs(this.ws.resourceGroup, this.ws.workspace, endpoint, deployment, { containerType, tail }),
-    );
-    return (result.content ?? '').replace(/\s+$/, '');
+    const url = this.arm.url(`${this.base}/${encodeURIComponent(endpoint)}/deployments/${encodeURIComponent(deployment)}/getLogs`);
+    const result = await this.arm.send<{ content?: string | null }>('POST', url, `Reading the ${containerType} log of deployment ${deployment}`, { containerType, tail });
+    return (result?.body.content ?? '').replace(/\s+$/, '');
   }
 
   /**
@@ -155,14 +153,14 @@ export class EndpointClient {
   async scoringAuth(endpoint: EndpointResource): Promise<ScoringAuth> {
     const mode = endpoint.properties.authMode;
     if (mode === 'Key') {
-      const keys = await azureCall(`Reading the keys of endpoint ${endpoint.name}`, () => this.ml.onlineEndpoints.listKeys(this.ws.resourceGroup, this.ws.workspace, endpoint.name));
+      const keys = (await this.arm.send<{ primaryKey?: string | null; secondaryKey?: string | null }>('POST', this.arm.url(`${this.base}/${encodeURIComponent(endpoint.name)}/listKeys`), `Reading the keys of endpoint ${endpoint.name}`))!.body;
       if (keys.primaryKey) this.platform.setSecret(keys.primaryKey);
       if (keys.secondaryKey) this.platform.setSecret(keys.secondaryKey);
       if (!keys.primaryKey) throw new Error(`Endpoint ${endpoint.name} returned no primary key.`);
       return { kind: 'header', authorization: `Bearer ${keys.primaryKey}`, mode };
     }
     if (mode === 'AMLToken') {
-      const token = await azureCall(`Getting a scoring token for endpoint ${endpoint.name}`, () => this.ml.onlineEndpoints.getToken(this.ws.resourceGroup, this.ws.workspace, endpoint.name));
+      const token = (await this.arm.send<{ accessToken?: string | null }>('POST', this.arm.url(`${this.base}/${encodeURIComponent(endpoint.name)}/token`), `Getting a scoring token for endpoint ${endpoint.name}`))!.body;
       if (token.accessToken) this.platform.setSecret(token.accessToken);
       if (!token.accessToken) throw new Error(`Endpoint ${endpoint.name} returned no token.`);
       return { kind: 'header', authorization: `Bearer ${token.accessToken}`, mode };
@@ -179,7 +177,7 @@ export function writableEndpoint(current: EndpointResource, traffic: Traffic): R
   return { ...rest, ...(identity ? { identity } : {}), properties: { ...properties, traffic: { ...traffic } } };
 }
 
-/** The endpoint client of an open workspace session. */
-export function openEndpoints(session: { ml: AzureMachineLearningWorkspaces; ws: WorkspaceRef; access: { credential: TokenCredential; cloud: Cloud } }, platform: Platform): EndpointClient {
-  return new EndpointClient(session.ml, platform, session.access.cloud.armEndpoint, session.ws, session.access.credential, session.access.cloud);
+/** The endpoint client of an open workspace. */
+export function openEndpoints(session: { arm: ArmClient; ws: WorkspaceRef; access: AzureSignIn }, platform: Platform): EndpointClient {
+  return new EndpointClient(session.arm, platform, session.ws, session.access.credential, session.access.cloud);
 }

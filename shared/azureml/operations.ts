@@ -1,15 +1,14 @@
-// ARM calls as raw JSON through the ML client's own pipeline (credential, retries, request counting), and
+// ARM calls as raw JSON through the ARM client's pipeline (credential, retries, request counting), and
 // long-running operations followed to the end: the Azure-AsyncOperation (or Location) URL polled at the
 // pace Retry-After asks for (2 s, growing to 15 s, when it asks nothing), a status line with elapsed time
 // whenever the status changes and at least every minute, the service's error (code, message, correlation
 // id) when the operation fails, and CancelledError as soon as the run is cancelled.
-import type { AzureMachineLearningWorkspaces } from '@azure/arm-machinelearning';
-import { createHttpHeaders, createPipelineRequest, RestError, type HttpMethods, type PipelineResponse } from '@azure/core-rest-pipeline';
+import { RestError, type HttpMethods, type PipelineResponse } from '@azure/core-rest-pipeline';
+import type { ArmClient } from '../azure/arm.js';
 import { AzureError, toAzureError } from '../azure/errors.js';
 import { sleep } from '../platform/cancellation.js';
 import { CancelledError } from '../platform/errors.js';
 import type { Platform } from '../platform/platform.js';
-import { API_VERSION } from './jobs.js';
 import { formatSeconds } from './wait.js';
 
 export interface ArmResponse<T = Record<string, unknown>> {
@@ -22,34 +21,31 @@ const TERMINAL = ['Succeeded', 'Failed', 'Canceled'];
 
 export class ArmJson {
   constructor(
-    private readonly ml: AzureMachineLearningWorkspaces,
+    private readonly arm: ArmClient,
     private readonly platform: Platform,
-    private readonly armEndpoint: string,
   ) {}
 
   url(resourcePath: string): string {
-    return `${this.armEndpoint}${resourcePath}?api-version=${API_VERSION}`;
+    return this.arm.url(resourcePath);
   }
 
   /** One ARM request; an HTTP error becomes an AzureError named by `operation`. `allow404` returns undefined instead. */
   async send<T = Record<string, unknown>>(method: HttpMethods, url: string, operation: string, body?: unknown, options: { allow404?: boolean; abortSignal?: AbortSignal } = {}): Promise<ArmResponse<T> | undefined> {
-    const request = createPipelineRequest({
-      url,
-      method,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      headers: createHttpHeaders(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-      abortSignal: options.abortSignal,
-    });
     let response: PipelineResponse;
     try {
-      response = await this.ml.sendRequest(request);
+      response = await this.arm.raw(url, {
+        method,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        abortSignal: options.abortSignal,
+      });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw new CancelledError(String(options.abortSignal?.reason ?? 'SIGINT'));
       throw toAzureError(error, operation);
     }
     if (response.status === 404 && options.allow404) return undefined;
     if (response.status >= 400) {
-      throw toAzureError(new RestError(`HTTP ${response.status}`, { statusCode: response.status, request, response }), operation);
+      throw toAzureError(new RestError(`HTTP ${response.status}`, { statusCode: response.status, request: response.request, response }), operation);
     }
     const text = response.bodyAsText ?? '';
     return { status: response.status, body: (text ? JSON.parse(text) : {}) as T, headers: response.headers };
@@ -118,10 +114,9 @@ export class ArmJson {
 
   /** A Location URL answers 202 while running and the operation's error once failed: both are answers here. */
   private async poll(url: string, what: string, signal: AbortSignal): Promise<ArmResponse<unknown>> {
-    const request = createPipelineRequest({ url, method: 'GET', abortSignal: signal });
     let response: PipelineResponse;
     try {
-      response = await this.ml.sendRequest(request);
+      response = await this.arm.raw(url, { method: 'GET', abortSignal: signal });
     } catch (error) {
       if ((error as Error).name === 'AbortError') throw new CancelledError(String(signal.reason));
       throw toAzureError(error, `Following: ${what}`);

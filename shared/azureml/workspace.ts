@@ -1,6 +1,6 @@
-// A workspace opened for a step that talks to ARM as plain JSON (train): who we are, which workspace,
-// the ARM client, datastores and jobs — without the generated @azure/arm-machinelearning SDK, which
-// session.ts adds for the steps that still call it.
+// A workspace opened for an Azure ML step: who we are, which workspace, the ARM client (plain JSON in
+// the spec's REST shapes; no step loads the generated @azure/arm-machinelearning SDK, whose types
+// still describe the bodies), datastores and jobs.
 import { ArmClient } from '../azure/arm.js';
 import { RequestStats } from '../azure/clients.js';
 import { signIn, type AzureSignIn } from '../azure/credentials.js';

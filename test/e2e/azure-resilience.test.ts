@@ -8,9 +8,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ArmClient } from '../../shared/azure/arm.js';
-import { createMlClient, RequestStats } from '../../shared/azure/clients.js';
+import { RequestStats } from '../../shared/azure/clients.js';
 import { signIn } from '../../shared/azure/credentials.js';
-import { azureCall, AzureError } from '../../shared/azure/errors.js';
+import { AzureError } from '../../shared/azure/errors.js';
+import { workspaceArmId } from '../../shared/azure/references.js';
 import { DatastoreResolver } from '../../shared/azureml/datastores.js';
 import { Inputs } from '../../shared/platform/inputs.js';
 import { describeLocalAsset } from '../../shared/storage/asset-hash.js';
@@ -52,13 +53,12 @@ function handedOut(what: string): string {
 }
 
 async function connect(platform: RecordingPlatform) {
-  const c = emulator.config;
   // Read as a step reads its inputs, so a secret input is masked as it would be.
   const inputs = Inputs.fromPlatform(probeDeclaration, platform);
   const access = await signIn(platform, inputs);
   const stats = new RequestStats();
-  const ml = createMlClient(platform, access, c.subscriptionId, stats);
-  return { access, stats, ml, datastores: new DatastoreResolver(platform, new ArmClient(platform, access, stats), access, stats) };
+  const arm = new ArmClient(platform, access, stats);
+  return { access, stats, arm, datastores: new DatastoreResolver(platform, arm, access, stats) };
 }
 
 const dev = () => ({ subscriptionId: emulator.config.subscriptionId, resourceGroup: emulator.config.dev.resourceGroup, workspace: emulator.config.dev.workspace });
@@ -92,9 +92,9 @@ describe('under 20 % injected throttling and server errors', () => {
     await admin('POST', '/admin/faults', { target: 'blob', probability: 0.2, status: 503, retryAfter: 1 });
     try {
       const platform = platformWithInputs();
-      const { ml, stats, datastores } = await connect(platform);
+      const { arm, stats, datastores } = await connect(platform);
       for (let i = 0; i < 20; i++) {
-        const ws = await azureCall('Reading the workspace', () => ml.workspaces.get(dev().resourceGroup, dev().workspace));
+        const ws = await arm.get<{ name: string }>(workspaceArmId(dev()), 'Reading the workspace');
         expect(ws.name).toBe(dev().workspace);
       }
       const store = await datastores.default(dev());
@@ -116,10 +116,10 @@ describe('under 20 % injected throttling and server errors', () => {
 
   test('exhausted retries end in the error model: status, code, message, attempts, correlation id', async () => {
     const platform = platformWithInputs();
-    const { ml } = await connect(platform);
+    const { arm } = await connect(platform);
     await admin('POST', '/admin/faults', { target: 'api', method: 'GET', path: '/workspaces/[^/]+$', count: 100, status: 503, retryAfter: 1 });
     try {
-      const error = await azureCall('Reading the workspace', () => ml.workspaces.get(dev().resourceGroup, dev().workspace)).catch((e) => e);
+      const error = await arm.get(workspaceArmId(dev()), 'Reading the workspace').catch((e) => e);
       expect(error).toBeInstanceOf(AzureError);
       expect((error as AzureError).describe()).toMatch(
         /^Reading the workspace failed \(HTTP 503 [A-Za-z]+\): .+ Gave up after 7 attempts\. Correlation id: [0-9a-f-]{36}\.$/,

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { ArmClient } from '../../shared/azure/arm.js';
-import { createMlClient, RequestStats } from '../../shared/azure/clients.js';
+import { RequestStats } from '../../shared/azure/clients.js';
 import { signIn } from '../../shared/azure/credentials.js';
 import { DatastoreResolver } from '../../shared/azureml/datastores.js';
 import { openEndpoints } from '../../shared/azureml/endpoints.js';
@@ -41,9 +41,8 @@ async function connect() {
   });
   const access = await signIn(platform, Inputs.fromPlatform(probeDeclaration, platform));
   const stats = new RequestStats();
-  const ml = createMlClient(platform, access, c.subscriptionId, stats);
   const ws = { subscriptionId: c.subscriptionId, resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
-  return { platform, access, stats, ml, ws, arm: new ArmClient(platform, access, stats) };
+  return { platform, access, stats, ws, arm: new ArmClient(platform, access, stats) };
 }
 
 /** GETs of a path (ending as given) the emulator answered, from its request log. */
@@ -91,8 +90,8 @@ test("an endpoint's deployments: all of them, one page each", async () => {
     );
   }
 
-  const { platform, access, ml, ws: ref } = await connect();
-  const endpoints = openEndpoints({ ml, ws: ref, access }, platform);
+  const { platform, access, arm, ws: ref } = await connect();
+  const endpoints = openEndpoints({ arm, ws: ref, access }, platform);
   await adminCall(c, 'DELETE', '/requests');
   const listed = (await endpoints.listDeployments('paged-ep')).map((d) => d.name);
   expect(listed.sort()).toEqual(names);

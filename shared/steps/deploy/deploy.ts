@@ -1,15 +1,14 @@
 import path from 'node:path';
-import { azureCall } from '../../azure/errors.js';
 import { workspaceArmId } from '../../azure/references.js';
 import { AzureDeploymentResolver } from '../../azureml/deployment-resolver.js';
 import { formatTraffic, openEndpoints, sameTraffic, type EndpointResource } from '../../azureml/endpoints.js';
 import { checkDeployment, deploymentSpec, deploymentType, endpointSpec, OnlineFile, TARGETS, type Target } from '../../azureml/online-yaml.js';
 import type { OperationTimeout } from '../../azureml/operations.js';
 import { rollout } from '../../azureml/rollout.js';
-import { openWorkspace } from '../../azureml/session.js';
 import { loadCases } from '../../azureml/smoke.js';
 import { mainDeployment, nextDeploymentName, parseTrafficSteps } from '../../azureml/traffic.js';
 import { formatSeconds } from '../../azureml/wait.js';
+import { openWorkspaceAccess } from '../../azureml/workspace.js';
 import { InputError, UserError } from '../../platform/errors.js';
 import type { Inputs } from '../../platform/inputs.js';
 import type { Platform } from '../../platform/platform.js';
@@ -81,7 +80,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
     throw new InputError('deployment-name', `'${explicitName}' is not a valid name: 3 to 32 characters, starting with a letter, ending with a letter or digit, only letters, digits and '-'.`);
   }
 
-  const session = await openWorkspace(context);
+  const session = await openWorkspaceAccess(context);
   const endpoints = openEndpoints(session, platform);
   const base = workspaceArmId(session.ws);
   let existing = await endpoints.getEndpoint(endpointName, signal);
@@ -104,7 +103,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   }
 
   // The deployment's references (model, environment, code upload) before anything is created.
-  const resolver = new AzureDeploymentResolver(session.ml, session.arm, session.ws, session.datastores, deploymentFile, signal);
+  const resolver = new AzureDeploymentResolver(session.arm, session.ws, session.datastores, deploymentFile, signal);
   const deployment = await deploymentSpec(deploymentFile, target, resolver);
   for (const u of resolver.uploads) {
     platform.info(u.uploaded ? `Uploaded the code ${path.relative(platform.workspace, path.resolve(deploymentFile.file.dir, u.source)) || '.'}: ${u.files} file${u.files === 1 ? '' : 's'}.` : `The code ${u.source} is unchanged since an earlier upload: nothing uploaded.`);
@@ -114,7 +113,7 @@ async function deploy(context: StepContext): Promise<StepOutcome> {
   }
 
   if (!existing) {
-    const workspace = await azureCall(`Reading workspace ${session.ws.workspace}`, () => session.ml.workspaces.get(session.ws.resourceGroup, session.ws.workspace));
+    const workspace = await session.arm.get<{ location: string }>(workspaceArmId(session.ws), `Reading workspace ${session.ws.workspace}`);
     platform.info(`Creating ${target} online endpoint ${endpointName} (auth ${endpoint.authMode}).`);
     existing = await endpoints.putEndpoint(endpointName, { location: workspace.location, ...endpoint.body }, `Creating endpoint ${endpointName}`, signal, operationTimeout(platform, inputs));
   }

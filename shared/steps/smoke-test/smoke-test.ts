@@ -4,7 +4,7 @@ import { ms, summarise } from '../../assertions/latency.js';
 import { openEndpoints } from '../../azureml/endpoints.js';
 import { ScoringClient } from '../../azureml/scoring.js';
 import { junit, latencyLine, oneLine, latencyRun, loadCases, parseExpects, reportFailures, runCases, summaryTable, type SmokeChecks } from '../../azureml/smoke.js';
-import { openWorkspace } from '../../azureml/session.js';
+import { openWorkspaceAccess } from '../../azureml/workspace.js';
 import { UserError } from '../../platform/errors.js';
 import type { Inputs } from '../../platform/inputs.js';
 import type { Step, StepContext, StepOutcome } from '../../platform/step.js';
@@ -33,7 +33,7 @@ async function smokeTest(context: StepContext): Promise<StepOutcome> {
   const maxP95 = inputs.number('max-p95-ms');
   const logLines = inputs.integer('log-lines') ?? 50;
 
-  const session = await openWorkspace(context);
+  const session = await openWorkspaceAccess(context);
   const endpoints = openEndpoints(session, platform);
   const endpoint = await endpoints.getEndpoint(endpointName, signal);
   if (!endpoint) throw new UserError(`Online endpoint ${endpointName} does not exist in workspace ${session.ws.workspace}.`);

@@ -1,9 +1,9 @@
 // A test-only step that signs in through the core Azure layer and calls ARM repeatedly: run as a
 // bundle under both contracts, it proves every sign-in mode and token renewal the way a real step
 // would use them. It is not shipped; it is bundled by the test that uses it.
-import { azureCall } from '../../../shared/azure/errors.js';
 import { azureGroup, signInInputs, workspaceInputs } from '../../../shared/azure/inputs.js';
-import { openWorkspace } from '../../../shared/azureml/session.js';
+import { workspaceArmId } from '../../../shared/azure/references.js';
+import { openWorkspaceAccess } from '../../../shared/azureml/workspace.js';
 import { UserError } from '../../../shared/platform/errors.js';
 import type { StepDeclaration } from '../../../shared/platform/declaration.js';
 import type { Step } from '../../../shared/platform/step.js';
@@ -32,13 +32,13 @@ export const probeStep: Step = {
   async run(context) {
     const { platform, inputs, signal } = context;
     // The same session a real Azure step opens: sign-in, workspace, ARM client.
-    const { ws, ml: client, stats } = await openWorkspace(context);
+    const { ws, arm, stats } = await openWorkspaceAccess(context);
     const until = Date.now() + (inputs.number('duration-seconds') ?? 0) * 1000;
     let calls = 0;
     let location: string;
     do {
       if (signal.aborted) throw new UserError('cancelled');
-      const got = await azureCall(`Reading workspace ${ws.workspace}`, () => client.workspaces.get(ws.resourceGroup, ws.workspace));
+      const got = await arm.get<{ location?: string }>(workspaceArmId(ws), `Reading workspace ${ws.workspace}`);
       location = got.location ?? '';
       calls++;
       if (Date.now() < until) await new Promise((r) => setTimeout(r, inputs.integer('interval-ms') ?? 1000));
