@@ -405,6 +405,16 @@ describe.each(CONTRACTS)('deploy and smoke-test, as $name runs them', (contract)
         { 'endpoint-name': managed, expect: 'len(body.predictions) = 3' },
         "Input 'expect' line 1 ('len(body.predictions) = 3'): unexpected '=' at column 23 (use '==' to compare).",
       ],
+      [
+        deployDeclaration,
+        { 'deployment-file': 'deploy/deployment.yml', 'endpoint-name': managed, model: 'azureml:no-such-model@latest' },
+        /^Input 'model' names model no-such-model, which is not registered in workspace mlw-mlops-dev\.$/,
+      ],
+      [
+        deployDeclaration,
+        { 'deployment-file': 'deploy/deployment.yml', 'endpoint-name': managed, model: 'azureml:credit-default:999' },
+        /^Input 'model' names model credit-default version 999, which is not registered in workspace mlw-mlops-dev\.$/,
+      ],
       [smokeTestDeclaration, { 'endpoint-name': managed, 'request-file': 'bad.json' }, "bad.json:1:17: is not valid JSON: unexpected ']'."],
       [smokeTestDeclaration, { 'endpoint-name': managed, 'request-file': 'nope.json' }, new RegExp(`^Input '${contract.name === 'GitHub' ? 'request-file' : 'requestFile'}' names 'nope\\.json', which does not exist`)],
     ];
