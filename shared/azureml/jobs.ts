@@ -125,9 +125,15 @@ export class JobClient {
     return this.dataGet<RunDetails>(await this.runUrl(name, '/details'), `Reading the run details of ${name}`);
   }
 
+  /** Every child run, page by page (run history's PaginatedRunList: `nextLink` until it is null). */
   async children(name: string): Promise<ChildRun[]> {
-    const page = await this.dataGet<{ value?: ChildRun[] }>(await this.runUrl(name, '/children'), `Reading the child runs of ${name}`);
-    return page.value ?? [];
+    const runs: ChildRun[] = [];
+    for (let next: string | null | undefined = await this.runUrl(name, '/children'); next; ) {
+      const page: { value?: ChildRun[]; nextLink?: string | null } = await this.dataGet(next, `Reading the child runs of ${name}`);
+      runs.push(...(page.value ?? []));
+      next = page.nextLink;
+    }
+    return runs;
   }
 
   /** Final metric values from MLflow (`runs/get`); {} when the run logged none. */

@@ -11,10 +11,11 @@ import { RequestStats } from '../../shared/azure/clients.js';
 import { signIn } from '../../shared/azure/credentials.js';
 import { DatastoreResolver } from '../../shared/azureml/datastores.js';
 import { openEndpoints } from '../../shared/azureml/endpoints.js';
+import { JobClient } from '../../shared/azureml/jobs.js';
 import { ModelRegistry } from '../../shared/azureml/models.js';
 import { Inputs } from '../../shared/platform/inputs.js';
 import type { RunningEmulator } from '../emulator/index.js';
-import { adminCall, armClient, blobService, startForTests, uploadFolder } from '../emulator/testing.js';
+import { adminCall, armClient, blobService, putJob, startForTests, uploadFolder, waitForJob } from '../emulator/testing.js';
 import { RecordingPlatform } from '../helpers/recording-platform.js';
 import { probeDeclaration } from './probe/azure-probe.js';
 
@@ -128,3 +129,21 @@ test('the default datastore is found when it is not on the first page', async ()
   const resolver = new DatastoreResolver(platform, arm, access, stats);
   expect((await resolver.default(ws)).name).toBe('workspaceblobstore');
 });
+
+test("a pipeline's child runs: all of them, one page each (run history's continuation)", async () => {
+  const c = emulator.config;
+  const client = armClient(c);
+  const rg = c.dev.resourceGroup;
+  const computeId = (await client.computeOperations.get(rg, c.dev.workspace, 'cpu-cluster')).id!;
+  const step = (n: number) => ({ type: 'command', environment: 'azureml:AzureML-sklearn-1.5-ubuntu22.04-py39-cpu@latest', command: `echo step ${n}`, inputs: {}, outputs: {} });
+  const put = await putJob(c, rg, c.dev.workspace, 'paged-pipeline', {
+    properties: { jobType: 'Pipeline', settings: { default_compute: computeId }, inputs: {}, outputs: {}, jobs: { a: step(1), b: step(2), c: step(3) } },
+  });
+  expect(put.status).toBeLessThan(300);
+  await waitForJob(client, rg, c.dev.workspace, 'paged-pipeline', undefined, 90_000);
+  const { platform, access, stats, arm, ws } = await connect();
+  const jobs = new JobClient(arm, platform, stats, access.credential, access.cloud.armScope, ws);
+  await adminCall(c, 'DELETE', '/requests');
+  expect((await jobs.children('paged-pipeline')).map((r) => r.displayName).sort()).toEqual(['a', 'b', 'c']);
+  expect(await listCalls(/\/runs\/paged-pipeline\/children$/i)).toBe(3);
+}, 180000);

@@ -162,7 +162,7 @@ export function systemData(created: { at: string; by: Caller }, modified: { at: 
  * use `$skiptoken`; the ML resource provider's lists (2022-10-01) take `$skip`, which the spec describes as
  * "Continuation token for pagination".
  */
-export type PageToken = '$skip' | '$skiptoken';
+export type PageToken = '$skip' | '$skiptoken' | '$continuationToken';
 
 /**
  * Page sizes when neither the admin setting `listPageSize` nor the request's `count` says otherwise. The

@@ -4,7 +4,7 @@
 // `az ml job download` reads (POST rundata: the run's outputs as asset ids; POST
 // dataversion/batchGetResolvedUris: those ids as datastore URIs), and discovery.
 import { Ctx, HttpError, matchPath, type Reply } from './http.js';
-import { requireArmToken } from './arm-common.js';
+import { page, requireArmToken } from './arm-common.js';
 import { ML_AUDIENCES } from './entra.js';
 import type { JobRecord, JobStore, MetricPoint, Props } from './jobs.js';
 import type { BlobLocation } from './locations.js';
@@ -253,7 +253,10 @@ export class DataPlane {
     if (!job || job.hidden) throw new HttpError(404, { error: { code: 'UserError', message: `Run ${m.id} was not found.`, innerError: { code: 'NotFoundError' } } });
     if (tail.endsWith('/children')) {
       const children = job.children.map((c) => this.jobs.get(ws, c)).filter((c): c is JobRecord => Boolean(c)).map((c) => this.runDto(c));
-      return { status: 200, body: { value: children, continuationToken: null, nextLink: null } };
+      // Run history's PaginatedRunList: the next page's token and link, null on the last page.
+      const { value, nextLink } = page(this.world.settings, ctx, children, { token: '$continuationToken' });
+      const token = nextLink ? new URL(nextLink).searchParams.get('$continuationToken') : null;
+      return { status: 200, body: { value, continuationToken: token, nextLink: nextLink ?? null } };
     }
     if (tail.endsWith('/details')) {
       const logFiles: Record<string, string> = {};
