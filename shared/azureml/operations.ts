@@ -52,14 +52,8 @@ export class ArmJson {
   }
 
   /** Every item of an ARM list, following `nextLink` page by page until a page has none. */
-  async list<T>(url: string, operation: string, abortSignal?: AbortSignal): Promise<T[]> {
-    const items: T[] = [];
-    for (let next: string | undefined = url; next; ) {
-      const page: { value?: T[]; nextLink?: string | null } = (await this.send<{ value?: T[]; nextLink?: string | null }>('GET', next, operation, undefined, { abortSignal }))!.body;
-      items.push(...(page.value ?? []));
-      next = page.nextLink ?? undefined;
-    }
-    return items;
+  list<T>(url: string, operation: string, abortSignal?: AbortSignal): Promise<T[]> {
+    return this.arm.list<T>(url, operation, { abortSignal });
   }
 
   /**
