@@ -4,33 +4,19 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArmClient } from '../shared/azure/arm.js';
-import { RequestStats } from '../shared/azure/clients.js';
 import { workspaceArmId } from '../shared/azure/references.js';
-import { signIn } from '../shared/azure/credentials.js';
 import { DatastoreResolver } from '../shared/azureml/datastores.js';
-import { Inputs } from '../shared/platform/inputs.js';
 import { describeLocalAsset } from '../shared/storage/asset-hash.js';
 import { uploadAsset } from '../shared/storage/blob-engine.js';
 import { start } from '../test/emulator/index.js';
 import { trustCa } from '../test/emulator/testing.js';
-import { probeDeclaration } from '../test/e2e/probe/azure-probe.js';
-import { RecordingPlatform } from '../test/helpers/recording-platform.js';
+import { emulatorArm } from '../test/helpers/emulator-arm.js';
 
 const emulator = await start({});
 trustCa(emulator.config.caCertPath);
 try {
   const c = emulator.config;
-  const platform = new RecordingPlatform();
-  const inputs = new Inputs(
-    probeDeclaration,
-    (w) => ({ 'client-id': c.clientId, 'tenant-id': c.tenantId, 'client-secret': c.clientSecret, 'arm-endpoint': c.armEndpoint, 'authority-host': c.authorityHost, workspace: c.dev.workspace })[w] ?? '',
-    'github',
-  );
-  const access = await signIn(platform, inputs);
-  const stats = new RequestStats();
-  const arm = new ArmClient(platform, access, stats);
-  const ws = { subscriptionId: c.subscriptionId, resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
+  const { platform, access, stats, arm, ws } = await emulatorArm(c);
   const rows: Array<[string, number]> = [];
   const measure = async (what: string, work: () => Promise<unknown>) => {
     const before = stats.requests;

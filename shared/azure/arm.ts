@@ -83,16 +83,16 @@ export class ArmClient {
     return (await this.send<T>('POST', resourcePath, operation, call)).body;
   }
 
-  /** Every item of a list, following `nextLink` page by page. */
-  async list<T>(resourcePath: string, operation: string, call: ArmCall = {}): Promise<T[]> {
+  /** Every item of a list, following `nextLink` page by page; with `max`, no further pages than that needs. */
+  async list<T>(resourcePath: string, operation: string, call: ArmCall & { max?: number } = {}): Promise<T[]> {
     const items: T[] = [];
     let next: string | undefined = this.url(resourcePath, call);
-    while (next) {
+    while (next && !(call.max && items.length >= call.max)) {
       const page: { value?: T[]; nextLink?: string | null } = await this.get(next, operation, { abortSignal: call.abortSignal });
       items.push(...(page?.value ?? []));
       next = page?.nextLink ?? undefined;
     }
-    return items;
+    return call.max ? items.slice(0, call.max) : items;
   }
 
   /**

@@ -63,20 +63,12 @@ export class ModelRegistry {
   /** Versions matching a list filter, newest first (`tags=` or `properties=`, each `name` or `name=value`). */
   async list(name: string, filter: { tags?: string; properties?: string }, top?: number): Promise<ModelVersion[]> {
     const operation = `Listing versions of model ${name} in workspace ${this.ws.workspace}`;
-    const found: ModelVersion[] = [];
-    // Page by page, and no further than `top` asks.
-    let next: string | undefined = this.arm.url(`${this.path(name)}/versions`, { query: { ...filter, $orderBy: 'createdtime desc', $top: top } });
     try {
-      while (next && !(top && found.length >= top)) {
-        const page: { value?: ModelVersion[]; nextLink?: string | null } = await this.arm.get(next, operation);
-        found.push(...(page?.value ?? []));
-        next = page?.nextLink ?? undefined;
-      }
+      return await this.arm.list<ModelVersion>(`${this.path(name)}/versions`, operation, { query: { ...filter, $orderBy: 'createdtime desc', $top: top }, max: top });
     } catch (error) {
       if (isNotFound(error)) return [];
       throw error;
     }
-    return top ? found.slice(0, top) : found;
   }
 
   async newestWithTag(name: string, key: string, value?: string): Promise<ModelVersion | undefined> {

@@ -7,21 +7,17 @@ import { BlobSASPermissions, generateBlobSASQueryParameters } from '@azure/stora
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ArmClient } from '../../shared/azure/arm.js';
-import { RequestStats } from '../../shared/azure/clients.js';
-import { signIn } from '../../shared/azure/credentials.js';
 import { AzureError } from '../../shared/azure/errors.js';
 import { workspaceArmId } from '../../shared/azure/references.js';
 import { DatastoreResolver } from '../../shared/azureml/datastores.js';
-import { Inputs } from '../../shared/platform/inputs.js';
 import { describeLocalAsset } from '../../shared/storage/asset-hash.js';
 import { copyPrefix, uploadAsset } from '../../shared/storage/blob-engine.js';
 import { start, type RunningEmulator } from '../emulator/index.js';
 import { trustCa } from '../emulator/testing.js';
-import { probeDeclaration } from './probe/azure-probe.js';
 import { RecordingPlatform } from '../helpers/recording-platform.js';
 import { findLeaks } from '../helpers/secret-scan.js';
 import { secretsOfRunningEmulators } from '../emulator/secrets.js';
+import { emulatorArm, emulatorPlatform } from '../helpers/emulator-arm.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {
@@ -33,17 +29,7 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
-function platformWithInputs(): RecordingPlatform {
-  const c = emulator.config;
-  return new RecordingPlatform({
-    'client-id': c.clientId,
-    'tenant-id': c.tenantId,
-    'client-secret': c.clientSecret,
-    'arm-endpoint': c.armEndpoint,
-    'authority-host': c.authorityHost,
-    workspace: c.dev.workspace,
-  });
-}
+const platformWithInputs = () => emulatorPlatform(emulator.config);
 
 /** What the emulator handed out as `what` (its own record, not what the product read). */
 function handedOut(what: string): string {
@@ -54,10 +40,7 @@ function handedOut(what: string): string {
 
 async function connect(platform: RecordingPlatform) {
   // Read as a step reads its inputs, so a secret input is masked as it would be.
-  const inputs = Inputs.fromPlatform(probeDeclaration, platform);
-  const access = await signIn(platform, inputs);
-  const stats = new RequestStats();
-  const arm = new ArmClient(platform, access, stats);
+  const { access, stats, arm } = await emulatorArm(emulator.config, platform);
   return { access, stats, arm, datastores: new DatastoreResolver(platform, arm, access, stats) };
 }
 

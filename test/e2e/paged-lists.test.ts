@@ -6,18 +6,13 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ArmClient } from '../../shared/azure/arm.js';
-import { RequestStats } from '../../shared/azure/clients.js';
-import { signIn } from '../../shared/azure/credentials.js';
 import { DatastoreResolver } from '../../shared/azureml/datastores.js';
 import { openEndpoints } from '../../shared/azureml/endpoints.js';
 import { JobClient } from '../../shared/azureml/jobs.js';
 import { ModelRegistry } from '../../shared/azureml/models.js';
-import { Inputs } from '../../shared/platform/inputs.js';
 import type { RunningEmulator } from '../emulator/index.js';
 import { adminCall, armClient, blobService, putJob, startForTests, uploadFolder, waitForJob } from '../emulator/testing.js';
-import { RecordingPlatform } from '../helpers/recording-platform.js';
-import { probeDeclaration } from './probe/azure-probe.js';
+import { emulatorArm } from '../helpers/emulator-arm.js';
 
 let emulator: RunningEmulator;
 let dir: string;
@@ -30,21 +25,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-async function connect() {
-  const c = emulator.config;
-  const platform = new RecordingPlatform({
-    'client-id': c.clientId,
-    'tenant-id': c.tenantId,
-    'client-secret': c.clientSecret,
-    'arm-endpoint': c.armEndpoint,
-    'authority-host': c.authorityHost,
-    workspace: c.dev.workspace,
-  });
-  const access = await signIn(platform, Inputs.fromPlatform(probeDeclaration, platform));
-  const stats = new RequestStats();
-  const ws = { subscriptionId: c.subscriptionId, resourceGroup: c.dev.resourceGroup, workspace: c.dev.workspace };
-  return { platform, access, stats, ws, arm: new ArmClient(platform, access, stats) };
-}
+const connect = () => emulatorArm(emulator.config);
 
 /** GETs of a path (ending as given) the emulator answered, from its request log. */
 async function listCalls(pathEnd: RegExp): Promise<number> {
